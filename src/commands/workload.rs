@@ -1,0 +1,114 @@
+//! `pgadvisor workload`: ingest, rank, render.
+
+use crate::cli::{TableOrJson, WorkloadArgs};
+use crate::render::workload_json::write_workload_json;
+use crate::render::workload_table::write_workload_table;
+use crate::workload::rank::rank;
+use crate::workload::{CollectOptions, IngestOptions, Progress, ingest};
+use anyhow::{Result, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::Write;
+use std::process::ExitCode;
+
+pub fn run(args: WorkloadArgs) -> Result<ExitCode> {
+    if args.inputs.iter().filter(|p| *p == "-").count() > 1 {
+        bail!("stdin (-) can be given only once");
+    }
+    let options = IngestOptions {
+        format: args.log_format.forced(),
+        log_line_prefix: args.log_line_prefix.clone(),
+        collect: CollectOptions {
+            samples: args.samples,
+            databases: args.dbnames.clone(),
+            users: args.users.clone(),
+        },
+    };
+    let json = args.format == TableOrJson::Json;
+    let bar = super::progress_allowed(json).then(BarProgress::new);
+    let workload = ingest(
+        &args.inputs,
+        &options,
+        bar.as_ref().map(|b| b as &dyn Progress),
+    )?;
+    if let Some(bar) = bar {
+        bar.bar.finish_and_clear();
+    }
+    if workload.executions == 0 && workload.errors == 0 && workload.warnings.total() > 0 {
+        bail!(
+            "nothing usable in {}: {} problem(s), first: {}",
+            args.inputs.join(", "),
+            workload.warnings.total(),
+            first_warning(&workload)
+        );
+    }
+    let order = rank(&workload.fingerprints, args.sort, args.top);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match args.format {
+        TableOrJson::Json => write_workload_json(&mut out, &workload, &order, args.sort)?,
+        TableOrJson::Table => {
+            write_workload_table(&mut out, &workload, &order, args.sort, args.verbose)?
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn first_warning(workload: &crate::workload::Workload) -> String {
+    workload
+        .warnings
+        .by_reason
+        .iter()
+        .next()
+        .map(|(reason, tally)| {
+            let at = tally
+                .locations
+                .first()
+                .map(|(l, _)| workload.locate(l))
+                .unwrap_or_default();
+            format!("{} at {at}", reason.describe())
+        })
+        .unwrap_or_default()
+}
+
+/// A byte-based progress bar on stderr.
+struct BarProgress {
+    bar: ProgressBar,
+}
+
+impl BarProgress {
+    fn new() -> Self {
+        Self {
+            bar: ProgressBar::new(0),
+        }
+    }
+}
+
+impl Progress for BarProgress {
+    fn start_input(&self, path: &str, size: Option<u64>) {
+        match size {
+            Some(len) => {
+                self.bar.set_length(len);
+                self.bar.set_style(
+                    ProgressStyle::with_template(
+                        "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                    )
+                    .expect("static template")
+                    .progress_chars("=> "),
+                );
+            }
+            None => self.bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg} {bytes} {bytes_per_sec}")
+                    .expect("static template"),
+            ),
+        }
+        self.bar.set_position(0);
+        self.bar.set_message(path.to_string());
+    }
+
+    fn advance(&self, bytes: u64) {
+        self.bar.inc(bytes);
+    }
+
+    fn finish_input(&self) {}
+}

@@ -1,0 +1,7 @@
+//! Writers for reports: tables for people, JSON for scripts. They only
+//! format; the data comes from the commands' pure cores.
+
+pub mod check;
+pub mod table;
+pub mod workload_json;
+pub mod workload_table;

@@ -1,0 +1,117 @@
+//! The `workload` terminal report: a short summary, the ranked table, then
+//! warnings (with locations under --verbose).
+
+use super::table::{fmt_ms, new_table, one_line};
+use super::workload_json::WorkloadDocument;
+use crate::workload::Workload;
+use crate::workload::rank::SortKey;
+use comfy_table::{Cell, CellAlignment};
+use std::io::Write;
+
+/// Widest the query column gets before it is cut with an ellipsis.
+const QUERY_WIDTH: usize = 70;
+
+pub fn write_workload_table(
+    out: &mut impl Write,
+    workload: &Workload,
+    order: &[usize],
+    sort: SortKey,
+    verbose: bool,
+) -> std::io::Result<()> {
+    let doc = WorkloadDocument::build(workload, order, sort);
+    let s = &doc.summary;
+    for input in s.inputs {
+        let prefix = input
+            .log_line_prefix
+            .as_deref()
+            .map(|p| format!(", prefix '{p}'"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "input: {} ({}{}, {:.1} MB, {} lines{})",
+            input.path,
+            input.format.as_str(),
+            if input.compressed { ", gzip" } else { "" },
+            input.bytes as f64 / 1e6,
+            input.lines,
+            prefix
+        )?;
+    }
+    let kinds: Vec<String> = s
+        .kinds
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect();
+    writeln!(
+        out,
+        "{} executions in {} fingerprints, {} total; {} errors{}",
+        s.executions,
+        s.fingerprints,
+        fmt_ms(Some(s.total_ms)),
+        s.errors,
+        if kinds.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", kinds.join(", "))
+        }
+    )?;
+    if let (Some(first), Some(last)) = (&s.first_seen, &s.last_seen) {
+        writeln!(out, "from {first} to {last}")?;
+    }
+    if s.filtered_out > 0 {
+        writeln!(out, "{} entries left out by the filters", s.filtered_out)?;
+    }
+    writeln!(out)?;
+
+    let mut table = new_table();
+    table.set_header(vec![
+        "#", "id", "calls", "total", "share", "mean", "p95", "p99", "query",
+    ]);
+    for f in &doc.fingerprints {
+        let mut query = one_line(f.query, QUERY_WIDTH);
+        if f.errors > 0 {
+            query = format!("{query} [{} errors]", f.errors);
+        }
+        table.add_row(vec![
+            Cell::new(f.rank).set_alignment(CellAlignment::Right),
+            Cell::new(f.id.to_string()),
+            Cell::new(f.calls).set_alignment(CellAlignment::Right),
+            Cell::new(fmt_ms(f.timed_calls.gt(&0).then_some(f.total_ms)))
+                .set_alignment(CellAlignment::Right),
+            Cell::new(format!("{:.1}%", f.share * 100.0)).set_alignment(CellAlignment::Right),
+            Cell::new(fmt_ms(f.mean_ms)).set_alignment(CellAlignment::Right),
+            Cell::new(fmt_ms(f.p95_ms)).set_alignment(CellAlignment::Right),
+            Cell::new(fmt_ms(f.p99_ms)).set_alignment(CellAlignment::Right),
+            Cell::new(query),
+        ]);
+    }
+    writeln!(out, "{table}")?;
+
+    for note in doc.notes {
+        writeln!(out, "note: {note}")?;
+    }
+    if !doc.warnings.is_empty() {
+        writeln!(out)?;
+        for w in &doc.warnings {
+            let first = w
+                .locations
+                .first()
+                .map(|l| format!(" (first at {})", l.at))
+                .unwrap_or_default();
+            writeln!(out, "warning: {} {}{first}", w.count, w.description)?;
+            if verbose {
+                for l in &w.locations {
+                    match &l.detail {
+                        Some(d) => writeln!(out, "  at {}: {}", l.at, one_line(d, 160))?,
+                        None => writeln!(out, "  at {}", l.at)?,
+                    }
+                }
+            }
+        }
+        if !verbose {
+            writeln!(out, "(--verbose lists the first locations of each)")?;
+        }
+    }
+    Ok(())
+}

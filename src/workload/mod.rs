@@ -1,0 +1,184 @@
+//! Workload ingestion: logs (stderr, csvlog, jsonlog, any of them gzipped),
+//! SQL files and stdin, read in one streaming pass into per-fingerprint
+//! statistics. Pure: no printing, no database.
+
+pub mod collector;
+pub mod csvlog;
+pub mod detect;
+pub mod entry;
+pub mod fingerprint;
+pub mod jsonlog;
+pub mod latency;
+pub mod model;
+pub mod normalize;
+pub mod params;
+pub mod prefix;
+pub mod rank;
+pub mod source;
+pub mod sqlfile;
+pub mod stderr;
+pub mod timestamp;
+pub mod warnings;
+
+use anyhow::{Context, Result};
+pub use collector::CollectOptions;
+use collector::Collector;
+pub use model::Workload;
+use model::{InputSummary, LogFormat};
+use prefix::LinePrefix;
+use source::{LineReader, open_input};
+use std::io::Read;
+use stderr::LineMode;
+
+/// How inputs are to be read.
+#[derive(Clone, Debug, Default)]
+pub struct IngestOptions {
+    /// Force a format instead of detecting it per input.
+    pub format: Option<LogFormat>,
+    /// The server's log_line_prefix, when known.
+    pub log_line_prefix: Option<String>,
+    pub collect: CollectOptions,
+}
+
+/// Receives progress while inputs are read (the command shows a bar; tests
+/// pass nothing).
+pub trait Progress {
+    fn start_input(&self, path: &str, size: Option<u64>);
+    fn advance(&self, bytes: u64);
+    fn finish_input(&self);
+}
+
+/// Reads every input into one workload. An input that cannot be opened or
+/// read is an error naming it; bad content inside an input is counted in the
+/// workload's warnings instead.
+pub fn ingest(
+    paths: &[String],
+    options: &IngestOptions,
+    progress: Option<&dyn Progress>,
+) -> Result<Workload> {
+    let prefix = options
+        .log_line_prefix
+        .as_deref()
+        .map(LinePrefix::compile)
+        .transpose()?;
+    let mut collector = Collector::new(options.collect.clone());
+    for (index, path) in paths.iter().enumerate() {
+        let summary = ingest_one(
+            path,
+            index as u32,
+            options,
+            prefix.as_ref(),
+            &mut collector,
+            progress,
+        )
+        .with_context(|| format!("reading {path}"))?;
+        collector.workload_mut().inputs.push(summary);
+    }
+    let mut workload = collector.finish();
+    add_notes(&mut workload);
+    Ok(workload)
+}
+
+fn ingest_one(
+    path: &str,
+    index: u32,
+    options: &IngestOptions,
+    prefix: Option<&LinePrefix>,
+    collector: &mut Collector,
+    progress: Option<&dyn Progress>,
+) -> Result<InputSummary> {
+    let size = if path == "-" {
+        None
+    } else {
+        std::fs::metadata(path).ok().map(|m| m.len())
+    };
+    let opened = open_input(path)?;
+    let compressed = opened.compressed;
+    if let Some(p) = progress {
+        // Decompressed bytes cannot be compared with the file size.
+        p.start_input(path, if compressed { None } else { size });
+    }
+    let detected = detect::detect(&opened.head, path, options.format, prefix);
+    let reader = ProgressReader {
+        inner: opened.into_reader(),
+        progress,
+        pending: 0,
+    };
+    let mut summary = InputSummary {
+        path: path.to_string(),
+        format: detected.format,
+        compressed,
+        bytes: 0,
+        lines: 0,
+        log_line_prefix: None,
+    };
+    match detected.format {
+        LogFormat::Csv => {
+            let (bytes, lines) = csvlog::read_csvlog(reader, index, collector)?;
+            summary.bytes = bytes;
+            summary.lines = lines;
+        }
+        format => {
+            let mut lines = LineReader::new(reader);
+            match format {
+                LogFormat::Stderr => {
+                    let mode = detected.mode.unwrap_or(LineMode::SeverityOnly);
+                    if let LineMode::Prefix(p) = &mode {
+                        summary.log_line_prefix = Some(p.as_str().to_string());
+                    }
+                    stderr::read_stderr(&mut lines, &mode, index, collector)?;
+                }
+                LogFormat::Json => jsonlog::read_jsonlog(&mut lines, index, collector)?,
+                _ => sqlfile::read_sql(&mut lines, index, collector)?,
+            }
+            summary.bytes = lines.bytes;
+            summary.lines = lines.line_no;
+        }
+    }
+    if let Some(p) = progress {
+        p.finish_input();
+    }
+    Ok(summary)
+}
+
+/// Passes byte counts to the progress sink in coarse steps.
+struct ProgressReader<'a, R> {
+    inner: R,
+    progress: Option<&'a dyn Progress>,
+    pending: u64,
+}
+
+impl<R: Read> Read for ProgressReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(p) = self.progress {
+            self.pending += n as u64;
+            if self.pending >= 1 << 20 || n == 0 {
+                p.advance(self.pending);
+                self.pending = 0;
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// Notes that help a user read the numbers.
+fn add_notes(workload: &mut Workload) {
+    let notes: Vec<String> = workload
+        .inputs
+        .iter()
+        .filter(|i| i.format == LogFormat::Stderr && i.log_line_prefix.is_none())
+        .map(|i| {
+            format!(
+                "{}: no known log_line_prefix fits; entries were found by their severity, without pid, user or database (pass --log-line-prefix)",
+                i.path
+            )
+        })
+        .collect();
+    workload.notes.extend(notes);
+    if workload.executions == 0 && workload.errors == 0 && workload.other_entries > 0 {
+        workload.notes.push(
+            "log entries were found but no statements: set log_min_duration_statement = 0 (or log_statement = 'all') to log them".to_string(),
+        );
+    }
+}
