@@ -81,6 +81,14 @@ if [ "$maxconn" -lt 100 ]; then
   for _ in $(seq 1 60); do pg_isready -q -h /var/run/postgresql -p $PGPORT && break; sleep 0.5; done
 fi
 
+# A TLS test that was killed half-way may have left the server pointing at
+# its temporary certificate; put the packaged settings back.
+if grep -q "pgadvisor-test-" "$(psql_local -c 'SHOW data_directory')/postgresql.auto.conf" 2>/dev/null; then
+  log "resetting TLS settings left by an interrupted test"
+  for s in ssl ssl_cert_file ssl_key_file; do psql_local -c "ALTER SYSTEM RESET $s" >/dev/null; done
+  psql_local -c "SELECT pg_reload_conf()" >/dev/null
+fi
+
 # 5. Redis.
 if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   log "starting Redis"

@@ -100,10 +100,15 @@ impl Collector {
         self.workload.auto_explain_plans += 1;
     }
 
-    fn passes_filters(&mut self, meta: &EntryMeta<'_>) -> bool {
-        let ok = (self.options.databases.is_empty()
+    fn passes_filters(&self, meta: &EntryMeta<'_>) -> bool {
+        (self.options.databases.is_empty()
             || self.options.databases.iter().any(|d| d == meta.database))
-            && (self.options.users.is_empty() || self.options.users.iter().any(|u| u == meta.user));
+            && (self.options.users.is_empty() || self.options.users.iter().any(|u| u == meta.user))
+    }
+
+    /// Like `passes_filters`, counting executions and errors left out.
+    fn counts_for_filters(&mut self, meta: &EntryMeta<'_>) -> bool {
+        let ok = self.passes_filters(meta);
         if !ok {
             self.workload.filtered_out += 1;
         }
@@ -135,7 +140,7 @@ impl Collector {
         params: Params<'_>,
         meta: &EntryMeta<'_>,
     ) {
-        if !self.passes_filters(meta) {
+        if !self.counts_for_filters(meta) {
             return;
         }
         // `EXECUTE q(…)` with its PREPARE in the detail: the statement that
@@ -194,7 +199,7 @@ impl Collector {
             // Logged by log_statement before it failed: not a completed call.
             self.pending.remove(&pid);
         }
-        if !self.passes_filters(meta) {
+        if !self.counts_for_filters(meta) {
             return;
         }
         let i = self.fingerprint_of(sql, &meta.location);

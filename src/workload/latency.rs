@@ -58,7 +58,7 @@ impl LatencyRecorder {
                 let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
                 Some(u64::from(sorted[rank - 1]))
             }
-            Self::Histogram(h) => (h.len() > 0).then(|| h.value_at_quantile(q)),
+            Self::Histogram(h) => (!h.is_empty()).then(|| h.value_at_quantile(q)),
         }
     }
 

@@ -257,8 +257,9 @@ impl LinePrefix {
                     flush(&mut literal, &mut pieces);
                     pieces.push(Piece::SessionOnly);
                 }
-                c => match Field::from_escape(c) {
-                    Some(field) => {
+                // PostgreSQL prints nothing for unknown escapes.
+                c => {
+                    if let Some(field) = Field::from_escape(c) {
                         flush(&mut literal, &mut pieces);
                         if let Some(Piece::Field { field: prev, .. }) = pieces.last()
                             && prev.is_free_text()
@@ -273,9 +274,7 @@ impl LinePrefix {
                             session_start: c == b's',
                         });
                     }
-                    // PostgreSQL prints nothing for unknown escapes.
-                    None => {}
-                },
+                }
             }
         }
         flush(&mut literal, &mut pieces);
@@ -419,9 +418,8 @@ impl LinePrefix {
                 return Some(found);
             }
             *fields = saved;
-            if next_literal.is_none() {
-                return None;
-            }
+            // At the end of the prefix there is no later occurrence to try.
+            next_literal?;
             from = end + 1;
             if from > limit {
                 return None;

@@ -1,0 +1,9 @@
+//! Integration tests: the pgadvisor binary against fixtures captured from a
+//! real PostgreSQL 15 server, and against the live server itself.
+
+mod cli;
+mod connect;
+mod tls;
+mod util;
+mod workload_fixtures;
+mod workload_inputs;

@@ -1,0 +1,152 @@
+//! Test harness: a command builder for the binary, fixture paths, and a
+//! fresh database per test on the real server (PGADVISOR_TEST_URL), dropped
+//! afterwards. A test that cannot reach the server fails; it never skips.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+pub const DEFAULT_TEST_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+pub fn admin_url() -> String {
+    std::env::var("PGADVISOR_TEST_URL").unwrap_or_else(|_| DEFAULT_TEST_URL.to_string())
+}
+
+/// The pgadvisor binary with a clean environment for connection variables,
+/// so the developer's own PG* settings cannot leak into a test.
+pub fn pgadvisor() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pgadvisor"));
+    for var in [
+        "DATABASE_URL",
+        "PGHOST",
+        "PGPORT",
+        "PGUSER",
+        "PGPASSWORD",
+        "PGDATABASE",
+        "PGSSLMODE",
+        "PGSSLROOTCERT",
+        "PGPASSFILE",
+        "PGCONNECT_TIMEOUT",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+pub fn run(args: &[&str]) -> Output {
+    pgadvisor().args(args).output().expect("pgadvisor runs")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs and parses stdout as JSON, failing the test with stderr if the
+/// command failed.
+pub fn run_json(args: &[&str]) -> serde_json::Value {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "pgadvisor {args:?} failed: {}",
+        stderr(&out)
+    );
+    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
+}
+
+pub fn fixture(name: &str) -> String {
+    let p: PathBuf = [env!("CARGO_MANIFEST_DIR"), "fixtures", name]
+        .iter()
+        .collect();
+    p.to_string_lossy().into_owned()
+}
+
+pub fn log_fixture(name: &str) -> String {
+    fixture(&format!("logs/{name}"))
+}
+
+/// `url` with its database name replaced.
+pub fn url_with_db(url: &str, db: &str) -> String {
+    let (main, query) = match url.split_once('?') {
+        Some((m, q)) => (m, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = main.find("://").map_or(0, |p| p + 3);
+    let base = match main[scheme_end..].find('/') {
+        Some(p) => &main[..scheme_end + p],
+        None => main,
+    };
+    match query {
+        Some(q) => format!("{base}/{db}?{q}"),
+        None => format!("{base}/{db}"),
+    }
+}
+
+/// A database created for one test and dropped when it ends.
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// Runs a future to completion on a private runtime (usable from Drop and
+/// from sync tests).
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(f)
+}
+
+pub async fn admin_client() -> tokio_postgres::Client {
+    let url = admin_url();
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|e| {
+            panic!("cannot reach the test server at {url} (set PGADVISOR_TEST_URL; scripts/setup-services.sh starts it): {e}")
+        });
+    tokio::spawn(conn);
+    client
+}
+
+impl TestDb {
+    pub fn new() -> Self {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let name = format!("pgadvisor_t_{}_{n}_{nanos}", std::process::id());
+        let url = url_with_db(&admin_url(), &name);
+        let create = format!("CREATE DATABASE \"{name}\"");
+        std::thread::spawn(move || {
+            block_on(async {
+                admin_client()
+                    .await
+                    .batch_execute(&create)
+                    .await
+                    .expect("create test database")
+            })
+        })
+        .join()
+        .expect("create test database");
+        Self { name, url }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let drop_sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
+        let _ = std::thread::spawn(move || {
+            block_on(async {
+                let _ = admin_client().await.batch_execute(&drop_sql).await;
+            })
+        })
+        .join();
+    }
+}
