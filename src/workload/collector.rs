@@ -14,6 +14,9 @@ use rustc_hash::FxHashMap;
 const MAX_SAMPLE_BYTES: usize = 1 << 20;
 /// Normalized texts longer than this are not given to sqlparser.
 const MAX_PARSE_BYTES: usize = 1 << 20;
+/// Raw statement texts remembered byte for byte, so repeated texts skip
+/// normalization; cleared when it grows past this many bytes of text.
+const RAW_CACHE_BYTES: usize = 16 << 20;
 
 /// What the caller wants kept and counted.
 #[derive(Clone, Debug)]
@@ -40,7 +43,8 @@ impl Default for CollectOptions {
 #[derive(Clone, Debug)]
 pub struct EntryMeta<'a> {
     pub location: Location,
-    pub time: Option<LogTime>,
+    /// The entry's timestamp as logged (empty when the log has none).
+    pub time: &'a str,
     pub pid: Option<u32>,
     pub user: &'a str,
     pub database: &'a str,
@@ -60,7 +64,7 @@ struct Pending {
     sql: String,
     detail: String,
     location: Location,
-    time: Option<LogTime>,
+    time: String,
     user: String,
     database: String,
 }
@@ -69,6 +73,12 @@ pub struct Collector {
     options: CollectOptions,
     normalizer: Normalizer,
     index: FxHashMap<Box<[u8]>, u32>,
+    /// Raw text → fingerprint, for texts without constants.
+    raw_index: FxHashMap<Box<[u8]>, u32>,
+    raw_bytes: usize,
+    /// The last timestamp text parsed, and its value (entries of one
+    /// millisecond share it, so most parses are skipped).
+    last_time: (String, Option<LogTime>),
     workload: Workload,
     pending: FxHashMap<u32, Pending>,
 }
@@ -79,6 +89,9 @@ impl Collector {
             options,
             normalizer: Normalizer::new(),
             index: FxHashMap::default(),
+            raw_index: FxHashMap::default(),
+            raw_bytes: 0,
+            last_time: (String::new(), None),
             workload: Workload::default(),
             pending: FxHashMap::default(),
         }
@@ -117,19 +130,45 @@ impl Collector {
 
     /// The fingerprint of `sql`, created on first sight.
     fn fingerprint_of(&mut self, sql: &str, location: &Location) -> usize {
-        let key = self.normalizer.normalize(sql.as_bytes());
-        if let Some(&i) = self.index.get(key) {
+        if let Some(&i) = self.raw_index.get(sql.as_bytes()) {
             return i as usize;
         }
-        let text = render(key);
-        let kind = StatementKind::classify(key);
-        let id = FingerprintId::of(&text);
-        let i = self.workload.fingerprints.len();
-        self.index.insert(key.into(), i as u32);
-        self.workload
-            .fingerprints
-            .push(Fingerprint::new(id, text, kind, location.clone()));
-        i
+        let key = self.normalizer.normalize(sql.as_bytes());
+        let i = match self.index.get(key) {
+            Some(&i) => i,
+            None => {
+                let text = render(key);
+                let kind = StatementKind::classify(key);
+                let id = FingerprintId::of(&text);
+                let i = self.workload.fingerprints.len() as u32;
+                self.index.insert(key.into(), i);
+                self.workload
+                    .fingerprints
+                    .push(Fingerprint::new(id, text, kind, location.clone()));
+                i
+            }
+        };
+        if !self.normalizer.saw_literals() {
+            if self.raw_bytes + sql.len() > RAW_CACHE_BYTES {
+                self.raw_index.clear();
+                self.raw_bytes = 0;
+            }
+            self.raw_bytes += sql.len();
+            self.raw_index.insert(sql.as_bytes().into(), i);
+        }
+        i as usize
+    }
+
+    fn log_time(&mut self, text: &str) -> Option<LogTime> {
+        if text.is_empty() {
+            return None;
+        }
+        if self.last_time.0 != text {
+            self.last_time.0.clear();
+            self.last_time.0.push_str(text);
+            self.last_time.1 = LogTime::parse(text);
+        }
+        self.last_time.1
     }
 
     /// A completed execution of `sql`.
@@ -169,6 +208,7 @@ impl Collector {
         meta: &EntryMeta<'_>,
     ) {
         let i = self.fingerprint_of(sql, &meta.location);
+        let time = self.log_time(meta.time);
         let samples_wanted = self.options.samples;
         let fp = &mut self.workload.fingerprints[i];
         fp.calls += 1;
@@ -181,7 +221,7 @@ impl Collector {
         }
         fp.databases.insert(meta.database);
         fp.users.insert(meta.user);
-        fp.observe_time(meta.time);
+        fp.observe_time(time);
         let kind = fp.kind;
         let warning = keep_sample(fp, samples_wanted, sql, duration_us, params, meta);
         self.workload.kinds.add(kind, 1);
@@ -203,9 +243,10 @@ impl Collector {
             return;
         }
         let i = self.fingerprint_of(sql, &meta.location);
+        let time = self.log_time(meta.time);
         let fp = &mut self.workload.fingerprints[i];
         fp.errors += 1;
-        fp.observe_time(meta.time);
+        fp.observe_time(time);
         self.workload.errors += 1;
     }
 
@@ -234,7 +275,7 @@ impl Collector {
             sql: sql.to_string(),
             detail: detail.to_string(),
             location: meta.location.clone(),
-            time: meta.time,
+            time: meta.time.to_string(),
             user: meta.user.to_string(),
             database: meta.database.to_string(),
         };
@@ -260,7 +301,7 @@ impl Collector {
     fn flush_pending(&mut self, pending: Pending, pid: u32, duration_us: Option<u64>) {
         let meta = EntryMeta {
             location: pending.location.clone(),
-            time: pending.time,
+            time: &pending.time,
             pid: Some(pid),
             user: &pending.user,
             database: &pending.database,
@@ -277,7 +318,7 @@ impl Collector {
     pub fn sql_statement(&mut self, sql: &str, location: Location) {
         let meta = EntryMeta {
             location,
-            time: None,
+            time: "",
             pid: None,
             user: "",
             database: "",

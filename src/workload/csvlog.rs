@@ -3,9 +3,9 @@
 //! PostgreSQL 14–17, 24 in 13, 23 in 12 and earlier; the ones read here sit
 //! at the same positions in all of them.
 
-use super::collector::Collector;
-use super::entry::{LogEntry, interpret};
+use super::entry::LogEntry;
 use super::prefix::Severity;
+use super::sink::EntrySink;
 use super::warnings::{Location, WarningReason};
 use std::io::{self, Read};
 
@@ -49,11 +49,23 @@ impl<R: Read> Read for CountingReader<R> {
     }
 }
 
-/// Reads a whole csvlog into the collector; returns (bytes, lines).
+/// Copies column `i` into `target`, replacing invalid UTF-8 (and noting it).
+fn set_field(target: &mut String, record: &csv::ByteRecord, i: usize, bad_utf8: &mut bool) {
+    let raw = record.get(i).unwrap_or_default();
+    match std::str::from_utf8(raw) {
+        Ok(s) => target.push_str(s),
+        Err(_) => {
+            *bad_utf8 = true;
+            target.push_str(&String::from_utf8_lossy(raw));
+        }
+    }
+}
+
+/// Reads a whole csvlog into the sink; returns (bytes, lines).
 pub fn read_csvlog<R: Read>(
     reader: R,
     input: u32,
-    collector: &mut Collector,
+    sink: &mut impl EntrySink,
 ) -> io::Result<(u64, u64)> {
     let mut csv = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -72,7 +84,7 @@ pub fn read_csvlog<R: Read>(
                 if let csv::ErrorKind::Io(_) = e.kind() {
                     return Err(io::Error::other(e.to_string()));
                 }
-                collector.warn(
+                sink.warn(
                     WarningReason::MalformedRecord,
                     Location {
                         input,
@@ -90,49 +102,40 @@ pub fn read_csvlog<R: Read>(
             line: record.position().map_or(start_line, |p| p.line()),
         };
         if record.len() < MIN_COLUMNS {
-            collector.warn(
+            sink.warn(
                 WarningReason::MalformedRecord,
                 location,
                 Some(format!("{} columns", record.len())),
             );
             continue;
         }
-        let field = |i: usize, collector: &mut Collector| -> String {
-            let raw = record.get(i).unwrap_or_default();
-            match std::str::from_utf8(raw) {
-                Ok(s) => s.to_string(),
-                Err(_) => {
-                    collector.warn(WarningReason::InvalidUtf8, location.clone(), None);
-                    String::from_utf8_lossy(raw).into_owned()
-                }
-            }
-        };
-        let severity_text = field(SEVERITY, collector);
-        let Some(severity) = Severity::from_word(severity_text.as_bytes()) else {
-            collector.warn(
-                WarningReason::NonEnglishMessages,
-                location,
-                Some(severity_text),
-            );
+        let Some(severity) = Severity::from_word(record.get(SEVERITY).unwrap_or_default()) else {
+            let text =
+                String::from_utf8_lossy(record.get(SEVERITY).unwrap_or_default()).into_owned();
+            sink.warn(WarningReason::NonEnglishMessages, location, Some(text));
             continue;
         };
         entry.clear();
-        entry.time = field(LOG_TIME, collector);
-        entry.user = field(USER, collector);
-        entry.database = field(DATABASE, collector);
+        let mut bad_utf8 = false;
+        set_field(&mut entry.time, &record, LOG_TIME, &mut bad_utf8);
+        set_field(&mut entry.user, &record, USER, &mut bad_utf8);
+        set_field(&mut entry.database, &record, DATABASE, &mut bad_utf8);
+        set_field(&mut entry.message, &record, MESSAGE, &mut bad_utf8);
+        set_field(&mut entry.detail, &record, DETAIL, &mut bad_utf8);
+        set_field(&mut entry.statement, &record, QUERY, &mut bad_utf8);
+        if bad_utf8 {
+            sink.warn(WarningReason::InvalidUtf8, location.clone(), None);
+        }
         entry.pid = std::str::from_utf8(record.get(PID).unwrap_or_default())
             .ok()
             .and_then(|p| p.parse().ok());
         entry.severity = severity;
-        entry.message = field(MESSAGE, collector);
-        entry.detail = field(DETAIL, collector);
-        entry.statement = field(QUERY, collector);
         entry.location = location;
-        interpret(&entry, collector);
+        sink.entry(&entry);
     }
     let counting = csv.into_inner();
     if counting.last_byte.is_some_and(|b| b != b'\n') {
-        collector.warn(
+        sink.warn(
             WarningReason::TruncatedLastLine,
             Location { input, line },
             None,

@@ -3,7 +3,6 @@
 
 use super::collector::{Collector, EntryMeta, Params};
 use super::prefix::Severity;
-use super::timestamp::LogTime;
 use super::warnings::Location;
 
 /// A log entry with its secondary fields. Buffers are reused from entry to
@@ -49,14 +48,23 @@ impl LogEntry {
         self.statement.clear();
     }
 
+    /// Copies `other` into this entry, reusing this entry's buffers.
+    pub fn copy_from(&mut self, other: &LogEntry) {
+        self.location = other.location.clone();
+        self.time.clone_from(&other.time);
+        self.pid = other.pid;
+        self.user.clone_from(&other.user);
+        self.database.clone_from(&other.database);
+        self.severity = other.severity;
+        self.message.clone_from(&other.message);
+        self.detail.clone_from(&other.detail);
+        self.statement.clone_from(&other.statement);
+    }
+
     fn meta(&self) -> EntryMeta<'_> {
         EntryMeta {
             location: self.location.clone(),
-            time: if self.time.is_empty() {
-                None
-            } else {
-                LogTime::parse(&self.time)
-            },
+            time: &self.time,
             pid: self.pid,
             user: &self.user,
             database: &self.database,

@@ -1,9 +1,9 @@
 //! jsonlog (PostgreSQL 15+): one JSON object per line; absent fields are
 //! simply missing; newlines are escaped.
 
-use super::collector::Collector;
-use super::entry::{LogEntry, interpret};
+use super::entry::LogEntry;
 use super::prefix::Severity;
+use super::sink::EntrySink;
 use super::source::LineReader;
 use super::warnings::{Location, WarningReason};
 use serde::Deserialize;
@@ -36,11 +36,11 @@ fn set(target: &mut String, value: Option<Cow<'_, str>>) {
     }
 }
 
-/// Reads a whole jsonlog into the collector.
+/// Reads a whole jsonlog into the sink.
 pub fn read_jsonlog<R: Read>(
     reader: &mut LineReader<R>,
     input: u32,
-    collector: &mut Collector,
+    sink: &mut impl EntrySink,
 ) -> io::Result<()> {
     let mut entry = LogEntry::default();
     let mut truncated_at = None;
@@ -56,7 +56,7 @@ pub fn read_jsonlog<R: Read>(
         let text: &[u8] = match std::str::from_utf8(raw) {
             Ok(_) => raw,
             Err(_) => {
-                collector.warn(WarningReason::InvalidUtf8, location.clone(), None);
+                sink.warn(WarningReason::InvalidUtf8, location.clone(), None);
                 owned = String::from_utf8_lossy(raw).into_owned();
                 owned.as_bytes()
             }
@@ -69,10 +69,10 @@ pub fn read_jsonlog<R: Read>(
                     if let Some((earlier, message)) =
                         truncated_at.replace((location, e.to_string()))
                     {
-                        collector.warn(WarningReason::MalformedRecord, earlier, Some(message));
+                        sink.warn(WarningReason::MalformedRecord, earlier, Some(message));
                     }
                 } else {
-                    collector.warn(
+                    sink.warn(
                         WarningReason::MalformedRecord,
                         location,
                         Some(e.to_string()),
@@ -83,7 +83,7 @@ pub fn read_jsonlog<R: Read>(
         };
         let severity_text = parsed.error_severity.as_deref().unwrap_or("");
         let Some(severity) = Severity::from_word(severity_text.as_bytes()) else {
-            collector.warn(
+            sink.warn(
                 WarningReason::NonEnglishMessages,
                 location,
                 Some(severity_text.to_string()),
@@ -100,7 +100,7 @@ pub fn read_jsonlog<R: Read>(
         set(&mut entry.message, parsed.message);
         set(&mut entry.detail, parsed.detail);
         set(&mut entry.statement, parsed.statement);
-        interpret(&entry, collector);
+        sink.entry(&entry);
     }
     if let Some((location, message)) = truncated_at {
         let reason = if reader.unterminated_last_line && location.line == reader.line_no {
@@ -108,7 +108,7 @@ pub fn read_jsonlog<R: Read>(
         } else {
             WarningReason::MalformedRecord
         };
-        collector.warn(reason, location, Some(message));
+        sink.warn(reason, location, Some(message));
     }
     Ok(())
 }

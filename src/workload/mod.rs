@@ -12,8 +12,10 @@ pub mod latency;
 pub mod model;
 pub mod normalize;
 pub mod params;
+pub mod pipeline;
 pub mod prefix;
 pub mod rank;
+pub mod sink;
 pub mod source;
 pub mod sqlfile;
 pub mod stderr;
@@ -42,7 +44,7 @@ pub struct IngestOptions {
 
 /// Receives progress while inputs are read (the command shows a bar; tests
 /// pass nothing).
-pub trait Progress {
+pub trait Progress: Sync {
     fn start_input(&self, path: &str, size: Option<u64>);
     fn advance(&self, bytes: u64);
     fn finish_input(&self);
@@ -112,29 +114,26 @@ fn ingest_one(
         lines: 0,
         log_line_prefix: None,
     };
-    match detected.format {
-        LogFormat::Csv => {
-            let (bytes, lines) = csvlog::read_csvlog(reader, index, collector)?;
-            summary.bytes = bytes;
-            summary.lines = lines;
-        }
-        format => {
+    let mode = detected.mode.unwrap_or(LineMode::SeverityOnly);
+    if let (LogFormat::Stderr, LineMode::Prefix(p)) = (detected.format, &mode) {
+        summary.log_line_prefix = Some(p.as_str().to_string());
+    }
+    let format = detected.format;
+    let (bytes, lines) =
+        pipeline::run_pipelined(collector, move |sink| -> std::io::Result<(u64, u64)> {
+            if format == LogFormat::Csv {
+                return csvlog::read_csvlog(reader, index, sink);
+            }
             let mut lines = LineReader::new(reader);
             match format {
-                LogFormat::Stderr => {
-                    let mode = detected.mode.unwrap_or(LineMode::SeverityOnly);
-                    if let LineMode::Prefix(p) = &mode {
-                        summary.log_line_prefix = Some(p.as_str().to_string());
-                    }
-                    stderr::read_stderr(&mut lines, &mode, index, collector)?;
-                }
-                LogFormat::Json => jsonlog::read_jsonlog(&mut lines, index, collector)?,
-                _ => sqlfile::read_sql(&mut lines, index, collector)?,
+                LogFormat::Stderr => stderr::read_stderr(&mut lines, &mode, index, sink)?,
+                LogFormat::Json => jsonlog::read_jsonlog(&mut lines, index, sink)?,
+                _ => sqlfile::read_sql(&mut lines, index, sink)?,
             }
-            summary.bytes = lines.bytes;
-            summary.lines = lines.line_no;
-        }
-    }
+            Ok((lines.bytes, lines.line_no))
+        })?;
+    summary.bytes = bytes;
+    summary.lines = lines;
     if let Some(p) = progress {
         p.finish_input();
     }

@@ -22,6 +22,8 @@ pub struct Normalizer {
     out: Vec<u8>,
     frames: Vec<Frame>,
     prev: Prev,
+    /// Constants (not `$n` parameters) seen in the last statement.
+    literals: u32,
 }
 
 /// A list whose items may fold to one if they are all identical constants.
@@ -91,6 +93,7 @@ impl Normalizer {
         self.out.clear();
         self.frames.clear();
         self.prev = Prev::Start;
+        self.literals = 0;
         let mut depth: u32 = 0;
         let mut i = 0;
         let n = sql.len();
@@ -131,7 +134,7 @@ impl Normalizer {
                             j += 1;
                         }
                         i = j;
-                        self.value();
+                        self.parameter();
                     } else if let Some(end) = dollar_quote_end(sql, i) {
                         i = end;
                         self.value();
@@ -273,12 +276,26 @@ impl Normalizer {
         self.space_if_needed();
     }
 
+    /// A constant in the text.
     fn value(&mut self) {
+        self.literals += 1;
+        self.parameter();
+    }
+
+    /// A placeholder: `$n`, or what a constant becomes.
+    fn parameter(&mut self) {
         // A value may directly follow a value only in odd SQL such as
         // `'a' 'b'` (string continuation); keep them apart.
         self.space_if_needed();
         self.out.push(MARKER);
         self.prev = Prev::Value;
+    }
+
+    /// Whether the last statement held constants. A text without any is
+    /// likely to be sent again byte for byte (extended protocol, BEGIN), so
+    /// it is worth remembering as is.
+    pub fn saw_literals(&self) -> bool {
+        self.literals > 0
     }
 
     fn operator(&mut self, op: &[u8]) {
@@ -291,7 +308,8 @@ impl Normalizer {
         let start = self.out.len();
         self.space_if_needed();
         let word_start = self.out.len();
-        self.out.extend(raw.iter().map(u8::to_ascii_lowercase));
+        self.out.extend_from_slice(raw);
+        self.out[word_start..].make_ascii_lowercase();
         let word = &self.out[word_start..];
         let (keyword_like, spaced_paren, list_intro) = classify_word(word);
         if list_intro == ListIntro::Values {

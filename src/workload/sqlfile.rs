@@ -3,7 +3,7 @@
 //! psql meta-commands are skipped, and `COPY … FROM stdin` data is passed
 //! over up to its `\.` line.
 
-use super::collector::Collector;
+use super::sink::EntrySink;
 use super::source::LineReader;
 use super::warnings::{Location, WarningReason};
 use std::io::{self, Read};
@@ -229,7 +229,7 @@ fn is_copy_from_stdin(stmt: &str) -> bool {
 pub fn read_sql<R: Read>(
     reader: &mut LineReader<R>,
     input: u32,
-    collector: &mut Collector,
+    sink: &mut impl EntrySink,
 ) -> io::Result<()> {
     let mut splitter = StatementSplitter::default();
     while let Some((raw, line_no)) = reader.next_line()? {
@@ -240,20 +240,20 @@ pub fn read_sql<R: Read>(
         let line = match std::str::from_utf8(raw) {
             Ok(s) => std::borrow::Cow::Borrowed(s),
             Err(_) => {
-                collector.warn(WarningReason::InvalidUtf8, location.clone(), None);
+                sink.warn(WarningReason::InvalidUtf8, location.clone(), None);
                 String::from_utf8_lossy(raw)
             }
         };
         let out = splitter.feed_line(&line, line_no);
         if out.meta_command {
-            collector.warn(WarningReason::PsqlMetaCommand, location, None);
+            sink.warn(WarningReason::PsqlMetaCommand, location, None);
         }
         for (stmt, start) in out.statements {
-            collector.sql_statement(&stmt, Location { input, line: start });
+            sink.statement(&stmt, Location { input, line: start });
         }
     }
     if let Some((stmt, start)) = splitter.finish() {
-        collector.sql_statement(&stmt, Location { input, line: start });
+        sink.statement(&stmt, Location { input, line: start });
     }
     Ok(())
 }

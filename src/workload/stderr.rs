@@ -2,11 +2,11 @@
 //! TAB-indented continuation lines, and secondary lines (DETAIL, STATEMENT,
 //! …) that belong to the entry before them.
 
-use super::collector::Collector;
-use super::entry::{LogEntry, interpret};
+use super::entry::LogEntry;
 use super::prefix::{
     LineMatch, LinePrefix, MatchedLine, PrefixFields, Severity, SeverityAt, severity_at,
 };
+use super::sink::EntrySink;
 use super::source::LineReader;
 use super::warnings::{Location, WarningReason};
 use std::borrow::Cow;
@@ -72,12 +72,12 @@ enum Target {
     Ignored,
 }
 
-/// Reads a whole stderr log into the collector.
+/// Reads a whole stderr log into the sink.
 pub fn read_stderr<R: Read>(
     reader: &mut LineReader<R>,
     mode: &LineMode,
     input: u32,
-    collector: &mut Collector,
+    sink: &mut impl EntrySink,
 ) -> io::Result<()> {
     let mut entry = LogEntry::default();
     let mut have_entry = false;
@@ -86,7 +86,7 @@ pub fn read_stderr<R: Read>(
         let line: Cow<'_, str> = match std::str::from_utf8(raw) {
             Ok(s) => Cow::Borrowed(s),
             Err(_) => {
-                collector.warn(
+                sink.warn(
                     WarningReason::InvalidUtf8,
                     Location {
                         input,
@@ -108,7 +108,7 @@ pub fn read_stderr<R: Read>(
                 field.push('\n');
                 field.push_str(rest);
             } else {
-                collector.warn(
+                sink.warn(
                     WarningReason::UnrecognizedLine,
                     Location {
                         input,
@@ -127,7 +127,7 @@ pub fn read_stderr<R: Read>(
                 } else {
                     WarningReason::UnrecognizedLine
                 };
-                collector.warn(
+                sink.warn(
                     reason,
                     Location {
                         input,
@@ -156,13 +156,13 @@ pub fn read_stderr<R: Read>(
                     _ => Target::Ignored,
                 };
             } else {
-                collector.other_entry();
+                sink.other_entry();
                 target = Target::Ignored;
             }
             continue;
         }
         if have_entry {
-            interpret(&entry, collector);
+            sink.entry(&entry);
         }
         entry.clear();
         entry.location = Location {
@@ -186,10 +186,10 @@ pub fn read_stderr<R: Read>(
         target = Target::Message;
     }
     if have_entry {
-        interpret(&entry, collector);
+        sink.entry(&entry);
     }
     if reader.unterminated_last_line {
-        collector.warn(
+        sink.warn(
             WarningReason::TruncatedLastLine,
             Location {
                 input,

@@ -1,0 +1,148 @@
+//! Two-stage ingestion: a reader thread turns bytes into log entries
+//! (decompression, line splitting, prefix matching) while the calling thread
+//! interprets and aggregates them. Entries travel in batches whose buffers
+//! are sent back and reused, so the steady state allocates nothing.
+
+use super::collector::Collector;
+use super::entry::LogEntry;
+use super::sink::EntrySink;
+use super::warnings::{Location, WarningReason};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+/// Entries per batch: large enough to amortise the hand-over, small enough
+/// to keep both threads busy.
+const BATCH_ENTRIES: usize = 1024;
+/// Batches in flight between the two threads.
+const IN_FLIGHT: usize = 4;
+
+/// Anything that is not an entry, kept in order with the entries.
+enum SideEvent {
+    Warn(WarningReason, Location, Option<String>),
+    Statement(String, Location),
+    Other,
+}
+
+#[derive(Default)]
+pub struct Batch {
+    entries: Vec<LogEntry>,
+    used: usize,
+    /// Side events with the number of entries that came before them.
+    side: Vec<(usize, SideEvent)>,
+}
+
+impl Batch {
+    fn is_empty(&self) -> bool {
+        self.used == 0 && self.side.is_empty()
+    }
+
+    /// Replays the batch, in its original order, into the collector.
+    fn apply(&mut self, collector: &mut Collector) {
+        let mut side = std::mem::take(&mut self.side).into_iter().peekable();
+        for i in 0..=self.used {
+            while let Some((_, event)) = side.next_if(|(at, _)| *at == i) {
+                match event {
+                    SideEvent::Warn(reason, location, detail) => {
+                        EntrySink::warn(collector, reason, location, detail)
+                    }
+                    SideEvent::Statement(sql, location) => collector.statement(&sql, location),
+                    SideEvent::Other => EntrySink::other_entry(collector),
+                }
+            }
+            if i < self.used {
+                collector.entry(&self.entries[i]);
+            }
+        }
+        self.used = 0;
+    }
+}
+
+/// The reader thread's sink: fills batches and hands them over.
+pub struct BatchSender {
+    current: Batch,
+    full: SyncSender<Batch>,
+    empty: Receiver<Batch>,
+}
+
+impl BatchSender {
+    fn flush(&mut self) {
+        if self.current.is_empty() {
+            return;
+        }
+        let next = self.empty.try_recv().unwrap_or_default();
+        let full = std::mem::replace(&mut self.current, next);
+        // If the consumer is gone the run is failing anyway.
+        let _ = self.full.send(full);
+    }
+
+    /// Sends what is left.
+    pub fn finish(mut self) {
+        self.flush();
+    }
+}
+
+impl EntrySink for BatchSender {
+    fn entry(&mut self, entry: &LogEntry) {
+        let b = &mut self.current;
+        if b.used == b.entries.len() {
+            b.entries.push(LogEntry::default());
+        }
+        b.entries[b.used].copy_from(entry);
+        b.used += 1;
+        if b.used == BATCH_ENTRIES {
+            self.flush();
+        }
+    }
+
+    fn statement(&mut self, sql: &str, location: Location) {
+        let at = self.current.used;
+        self.current
+            .side
+            .push((at, SideEvent::Statement(sql.to_string(), location)));
+        if self.current.side.len() >= BATCH_ENTRIES {
+            self.flush();
+        }
+    }
+
+    fn warn(&mut self, reason: WarningReason, location: Location, detail: Option<String>) {
+        let at = self.current.used;
+        self.current
+            .side
+            .push((at, SideEvent::Warn(reason, location, detail)));
+    }
+
+    fn other_entry(&mut self) {
+        let at = self.current.used;
+        self.current.side.push((at, SideEvent::Other));
+    }
+}
+
+/// Runs `read` on its own thread with a batch sender, while this thread
+/// feeds everything it produces into `collector`. Returns what `read`
+/// returned.
+pub fn run_pipelined<T: Send>(
+    collector: &mut Collector,
+    read: impl FnOnce(&mut BatchSender) -> T + Send,
+) -> T {
+    let (full_tx, full_rx) = sync_channel::<Batch>(IN_FLIGHT);
+    let (empty_tx, empty_rx) = sync_channel::<Batch>(IN_FLIGHT + 2);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            let mut sender = BatchSender {
+                current: Batch::default(),
+                full: full_tx,
+                empty: empty_rx,
+            };
+            let result = read(&mut sender);
+            sender.finish();
+            result
+        });
+        for mut batch in full_rx {
+            batch.apply(collector);
+            let _ = empty_tx.try_send(batch);
+        }
+        match reader.join() {
+            Ok(result) => result,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
