@@ -3,7 +3,6 @@
 //! PostgreSQL 14–17, 24 in 13, 23 in 12 and earlier; the ones read here sit
 //! at the same positions in all of them.
 
-use super::entry::LogEntry;
 use super::prefix::Severity;
 use super::sink::EntrySink;
 use super::warnings::{Location, WarningReason};
@@ -52,7 +51,7 @@ impl<R: Read> Read for CountingReader<R> {
 /// Copies column `i` into `target`, replacing invalid UTF-8 (and noting it).
 fn set_field(target: &mut String, record: &csv::ByteRecord, i: usize, bad_utf8: &mut bool) {
     let raw = record.get(i).unwrap_or_default();
-    match std::str::from_utf8(raw) {
+    match simdutf8::basic::from_utf8(raw) {
         Ok(s) => target.push_str(s),
         Err(_) => {
             *bad_utf8 = true;
@@ -73,7 +72,6 @@ pub fn read_csvlog<R: Read>(
         .buffer_capacity(1 << 20)
         .from_reader(CountingReader::new(reader));
     let mut record = csv::ByteRecord::new();
-    let mut entry = LogEntry::default();
     let mut line = 1u64;
     loop {
         let start_line = line;
@@ -115,6 +113,7 @@ pub fn read_csvlog<R: Read>(
             sink.warn(WarningReason::NonEnglishMessages, location, Some(text));
             continue;
         };
+        let entry = sink.slot();
         entry.clear();
         let mut bad_utf8 = false;
         set_field(&mut entry.time, &record, LOG_TIME, &mut bad_utf8);
@@ -123,15 +122,15 @@ pub fn read_csvlog<R: Read>(
         set_field(&mut entry.message, &record, MESSAGE, &mut bad_utf8);
         set_field(&mut entry.detail, &record, DETAIL, &mut bad_utf8);
         set_field(&mut entry.statement, &record, QUERY, &mut bad_utf8);
-        if bad_utf8 {
-            sink.warn(WarningReason::InvalidUtf8, location.clone(), None);
-        }
         entry.pid = std::str::from_utf8(record.get(PID).unwrap_or_default())
             .ok()
             .and_then(|p| p.parse().ok());
         entry.severity = severity;
-        entry.location = location;
-        sink.entry(&entry);
+        entry.location = location.clone();
+        if bad_utf8 {
+            sink.warn(WarningReason::InvalidUtf8, location, None);
+        }
+        sink.commit();
     }
     let counting = csv.into_inner();
     if counting.last_byte.is_some_and(|b| b != b'\n') {

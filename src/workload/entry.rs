@@ -48,19 +48,6 @@ impl LogEntry {
         self.statement.clear();
     }
 
-    /// Copies `other` into this entry, reusing this entry's buffers.
-    pub fn copy_from(&mut self, other: &LogEntry) {
-        self.location = other.location.clone();
-        self.time.clone_from(&other.time);
-        self.pid = other.pid;
-        self.user.clone_from(&other.user);
-        self.database.clone_from(&other.database);
-        self.severity = other.severity;
-        self.message.clone_from(&other.message);
-        self.detail.clone_from(&other.detail);
-        self.statement.clone_from(&other.statement);
-    }
-
     fn meta(&self) -> EntryMeta<'_> {
         EntryMeta {
             location: self.location.clone(),

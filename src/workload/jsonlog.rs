@@ -1,7 +1,6 @@
 //! jsonlog (PostgreSQL 15+): one JSON object per line; absent fields are
 //! simply missing; newlines are escaped.
 
-use super::entry::LogEntry;
 use super::prefix::Severity;
 use super::sink::EntrySink;
 use super::source::LineReader;
@@ -42,7 +41,6 @@ pub fn read_jsonlog<R: Read>(
     input: u32,
     sink: &mut impl EntrySink,
 ) -> io::Result<()> {
-    let mut entry = LogEntry::default();
     let mut truncated_at = None;
     while let Some((raw, line_no)) = reader.next_line()? {
         let location = Location {
@@ -53,7 +51,7 @@ pub fn read_jsonlog<R: Read>(
             continue;
         }
         let owned;
-        let text: &[u8] = match std::str::from_utf8(raw) {
+        let text: &[u8] = match simdutf8::basic::from_utf8(raw) {
             Ok(_) => raw,
             Err(_) => {
                 sink.warn(WarningReason::InvalidUtf8, location.clone(), None);
@@ -90,6 +88,7 @@ pub fn read_jsonlog<R: Read>(
             );
             continue;
         };
+        let entry = sink.slot();
         entry.clear();
         entry.location = location;
         entry.severity = severity;
@@ -100,7 +99,7 @@ pub fn read_jsonlog<R: Read>(
         set(&mut entry.message, parsed.message);
         set(&mut entry.detail, parsed.detail);
         set(&mut entry.statement, parsed.statement);
-        sink.entry(&entry);
+        sink.commit();
     }
     if let Some((location, message)) = truncated_at {
         let reason = if reader.unterminated_last_line && location.line == reader.line_no {

@@ -384,11 +384,11 @@ impl Normalizer {
 
     fn close(&mut self, c: u8, depth: &mut u32) {
         self.end_values_frames(*depth);
-        if let Some(frame) = self.frames.pop() {
-            if frame.kind == FrameKind::Bracketed {
-                let end = self.out.len();
-                self.finish_item(frame, end);
-            }
+        if let Some(frame) = self.frames.pop()
+            && frame.kind == FrameKind::Bracketed
+        {
+            let end = self.out.len();
+            self.finish_item(frame, end);
         }
         *depth = depth.saturating_sub(1);
         self.out.push(c);

@@ -4,7 +4,7 @@
 //! are sent back and reused, so the steady state allocates nothing.
 
 use super::collector::Collector;
-use super::entry::LogEntry;
+use super::entry::{LogEntry, interpret};
 use super::sink::EntrySink;
 use super::warnings::{Location, WarningReason};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -42,14 +42,14 @@ impl Batch {
             while let Some((_, event)) = side.next_if(|(at, _)| *at == i) {
                 match event {
                     SideEvent::Warn(reason, location, detail) => {
-                        EntrySink::warn(collector, reason, location, detail)
+                        collector.warn(reason, location, detail)
                     }
-                    SideEvent::Statement(sql, location) => collector.statement(&sql, location),
-                    SideEvent::Other => EntrySink::other_entry(collector),
+                    SideEvent::Statement(sql, location) => collector.sql_statement(&sql, location),
+                    SideEvent::Other => collector.other_entry(),
                 }
             }
             if i < self.used {
-                collector.entry(&self.entries[i]);
+                interpret(&self.entries[i], collector);
             }
         }
         self.used = 0;
@@ -81,14 +81,17 @@ impl BatchSender {
 }
 
 impl EntrySink for BatchSender {
-    fn entry(&mut self, entry: &LogEntry) {
+    fn slot(&mut self) -> &mut LogEntry {
         let b = &mut self.current;
         if b.used == b.entries.len() {
             b.entries.push(LogEntry::default());
         }
-        b.entries[b.used].copy_from(entry);
-        b.used += 1;
-        if b.used == BATCH_ENTRIES {
+        &mut b.entries[b.used]
+    }
+
+    fn commit(&mut self) {
+        self.current.used += 1;
+        if self.current.used == BATCH_ENTRIES {
             self.flush();
         }
     }
@@ -126,16 +129,19 @@ pub fn run_pipelined<T: Send>(
     let (full_tx, full_rx) = sync_channel::<Batch>(IN_FLIGHT);
     let (empty_tx, empty_rx) = sync_channel::<Batch>(IN_FLIGHT + 2);
     std::thread::scope(|scope| {
-        let reader = scope.spawn(move || {
-            let mut sender = BatchSender {
-                current: Batch::default(),
-                full: full_tx,
-                empty: empty_rx,
-            };
-            let result = read(&mut sender);
-            sender.finish();
-            result
-        });
+        let reader = std::thread::Builder::new()
+            .name("pgadvisor-read".into())
+            .spawn_scoped(scope, move || {
+                let mut sender = BatchSender {
+                    current: Batch::default(),
+                    full: full_tx,
+                    empty: empty_rx,
+                };
+                let result = read(&mut sender);
+                sender.finish();
+                result
+            })
+            .expect("the reader thread starts");
         for mut batch in full_rx {
             batch.apply(collector);
             let _ = empty_tx.try_send(batch);

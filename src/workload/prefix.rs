@@ -362,14 +362,11 @@ impl LinePrefix {
                 if field.is_free_text() {
                     self.match_free_text(k, *field, line, pos, fields, foreign)
                 } else {
+                    // No snapshot needed: the pieces form a line, so any
+                    // retry stores this field again (only %q branches).
                     let end = scan_fixed(*field, line, pos)?;
-                    let saved = fields.clone();
                     store_fixed(*field, *session_start, line, pos..end, fields);
-                    let found = self.match_from(k + 1, line, end, fields, foreign);
-                    if found.is_none() {
-                        *fields = saved;
-                    }
-                    found
+                    self.match_from(k + 1, line, end, fields, foreign)
                 }
             }
         }
@@ -395,7 +392,7 @@ impl LinePrefix {
         let limit = line.len().min(pos + 512);
         loop {
             let end = match next_literal {
-                Some(lit) => from + memchr::memmem::find(&line[from..limit], lit)?,
+                Some(lit) => from + find_literal(&line[from..limit], lit)?,
                 None => {
                     // Free text at the very end: it runs to the severity.
                     let mut p = from;
@@ -412,12 +409,10 @@ impl LinePrefix {
                     }
                 }
             };
-            let saved = fields.clone();
             store_free_text(field, trim_range(line, pos..end), fields);
             if let Some(found) = self.match_from(k + 1, line, end, fields, foreign) {
                 return Some(found);
             }
-            *fields = saved;
             // At the end of the prefix there is no later occurrence to try.
             next_literal?;
             from = end + 1;
@@ -435,6 +430,14 @@ pub enum LineMatch {
     /// The prefix fits but the severity is not English.
     Foreign,
     NoMatch,
+}
+
+/// Finds a literal; most are one byte (`@`, ` `), where memchr is fastest.
+fn find_literal(haystack: &[u8], lit: &[u8]) -> Option<usize> {
+    match lit {
+        [b] => memchr::memchr(*b, haystack),
+        _ => memchr::memmem::find(haystack, lit),
+    }
 }
 
 fn flush(literal: &mut Vec<u8>, pieces: &mut Vec<Piece>) {
@@ -490,21 +493,10 @@ fn scan_fixed(field: Field, line: &[u8], pos: usize) -> Option<usize> {
         }
         Field::Timestamp => {
             // YYYY-MM-DD HH:MM:SS[.fff] ZONE
-            let shape = b"dddd-dd-dd dd:dd:dd";
-            if rest.len() < shape.len() {
+            if !is_datetime_shape(rest) {
                 return None;
             }
-            for (c, s) in rest.iter().zip(shape) {
-                let ok = if *s == b'd' {
-                    c.is_ascii_digit()
-                } else {
-                    c == s
-                };
-                if !ok {
-                    return None;
-                }
-            }
-            let mut i = shape.len();
+            let mut i = 19;
             if rest.get(i) == Some(&b'.') {
                 i = digits(i + 1);
             }
@@ -530,6 +522,21 @@ fn scan_fixed(field: Field, line: &[u8], pos: usize) -> Option<usize> {
         }
         _ => None,
     }
+}
+
+/// `YYYY-MM-DD HH:MM:SS` at the start of `b`.
+fn is_datetime_shape(b: &[u8]) -> bool {
+    let Some(b) = b.get(..19) else {
+        return false;
+    };
+    b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b' '
+        && b[13] == b':'
+        && b[16] == b':'
+        && [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
+            .iter()
+            .all(|&i| b[i].is_ascii_digit())
 }
 
 fn store_fixed(

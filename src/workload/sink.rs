@@ -1,35 +1,19 @@
-//! Where readers put what they find. The collector is one sink; the
-//! pipeline's batch sender is another, so reading and aggregation can run on
-//! two cores.
+//! Where readers put what they find: entries are assembled in place in
+//! the sink's own buffer and committed when complete, so handing an entry
+//! to the aggregating thread copies nothing.
 
-use super::collector::Collector;
-use super::entry::{LogEntry, interpret};
+use super::entry::LogEntry;
 use super::warnings::{Location, WarningReason};
 
 pub trait EntrySink {
-    /// A complete log entry (with its DETAIL / STATEMENT).
-    fn entry(&mut self, entry: &LogEntry);
+    /// The entry being assembled. Readers clear and fill it (continuation
+    /// lines may extend it later), then call [`EntrySink::commit`].
+    fn slot(&mut self) -> &mut LogEntry;
+    /// The entry in the slot is complete (with its DETAIL / STATEMENT).
+    fn commit(&mut self);
     /// A statement from a SQL file.
     fn statement(&mut self, sql: &str, location: Location);
     fn warn(&mut self, reason: WarningReason, location: Location, detail: Option<String>);
     /// A secondary line with no entry to belong to.
     fn other_entry(&mut self);
-}
-
-impl EntrySink for Collector {
-    fn entry(&mut self, entry: &LogEntry) {
-        interpret(entry, self);
-    }
-
-    fn statement(&mut self, sql: &str, location: Location) {
-        self.sql_statement(sql, location);
-    }
-
-    fn warn(&mut self, reason: WarningReason, location: Location, detail: Option<String>) {
-        Collector::warn(self, reason, location, detail);
-    }
-
-    fn other_entry(&mut self) {
-        Collector::other_entry(self);
-    }
 }

@@ -237,7 +237,7 @@ pub fn read_sql<R: Read>(
             input,
             line: line_no,
         };
-        let line = match std::str::from_utf8(raw) {
+        let line = match simdutf8::basic::from_utf8(raw) {
             Ok(s) => std::borrow::Cow::Borrowed(s),
             Err(_) => {
                 sink.warn(WarningReason::InvalidUtf8, location.clone(), None);

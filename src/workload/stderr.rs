@@ -2,7 +2,6 @@
 //! TAB-indented continuation lines, and secondary lines (DETAIL, STATEMENT,
 //! …) that belong to the entry before them.
 
-use super::entry::LogEntry;
 use super::prefix::{
     LineMatch, LinePrefix, MatchedLine, PrefixFields, Severity, SeverityAt, severity_at,
 };
@@ -79,11 +78,11 @@ pub fn read_stderr<R: Read>(
     input: u32,
     sink: &mut impl EntrySink,
 ) -> io::Result<()> {
-    let mut entry = LogEntry::default();
+    // The entry being assembled lives in the sink (no copy on hand-over).
     let mut have_entry = false;
     let mut target = Target::Message;
     while let Some((raw, line_no)) = reader.next_line()? {
-        let line: Cow<'_, str> = match std::str::from_utf8(raw) {
+        let line: Cow<'_, str> = match simdutf8::basic::from_utf8(raw) {
             Ok(s) => Cow::Borrowed(s),
             Err(_) => {
                 sink.warn(
@@ -99,6 +98,7 @@ pub fn read_stderr<R: Read>(
         };
         if let Some(rest) = line.strip_prefix('\t') {
             if have_entry {
+                let entry = sink.slot();
                 let field = match target {
                     Target::Message => &mut entry.message,
                     Target::Detail => &mut entry.detail,
@@ -140,8 +140,9 @@ pub fn read_stderr<R: Read>(
         };
         let text = line.get(m.message_start..).unwrap_or("");
         if m.severity.is_secondary() {
-            let same_process = m.fields.pid.is_none() || m.fields.pid == entry.pid;
+            let same_process = m.fields.pid.is_none() || m.fields.pid == sink.slot().pid;
             if have_entry && same_process {
+                let entry = sink.slot();
                 target = match m.severity {
                     Severity::Detail => {
                         entry.detail.clear();
@@ -162,8 +163,9 @@ pub fn read_stderr<R: Read>(
             continue;
         }
         if have_entry {
-            sink.entry(&entry);
+            sink.commit();
         }
+        let entry = sink.slot();
         entry.clear();
         entry.location = Location {
             input,
@@ -186,7 +188,7 @@ pub fn read_stderr<R: Read>(
         target = Target::Message;
     }
     if have_entry {
-        sink.entry(&entry);
+        sink.commit();
     }
     if reader.unterminated_last_line {
         sink.warn(
