@@ -19,7 +19,30 @@ pub struct WorkloadDocument<'a> {
     pub summary: Summary<'a>,
     pub notes: &'a [String],
     pub warnings: Vec<WarningEntry>,
-    pub fingerprints: Vec<FingerprintEntry<'a>>,
+    pub fingerprints: FingerprintList<'a>,
+}
+
+/// The ranked fingerprints, built one at a time as they are written, so a
+/// workload of 100,000 fingerprints is not held twice.
+pub struct FingerprintList<'a> {
+    workload: &'a Workload,
+    order: &'a [usize],
+    total_us: u64,
+}
+
+impl<'a> FingerprintList<'a> {
+    pub fn entries(&self) -> impl Iterator<Item = FingerprintEntry<'a>> + '_ {
+        self.order
+            .iter()
+            .enumerate()
+            .map(|(rank, &i)| FingerprintEntry::new(self.workload, i, rank + 1, self.total_us))
+    }
+}
+
+impl Serialize for FingerprintList<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.entries())
+    }
 }
 
 #[derive(Serialize)]
@@ -78,7 +101,57 @@ pub struct FingerprintEntry<'a> {
     pub first_seen: Option<LogTime>,
     pub last_seen: Option<LogTime>,
     pub parse_error: Option<&'a str>,
-    pub samples: &'a [Sample],
+    pub samples: Vec<SampleEntry<'a>>,
+}
+
+/// A sample as shown: the stored sample plus where it came from.
+#[derive(Serialize)]
+pub struct SampleEntry<'a> {
+    #[serde(flatten)]
+    pub sample: &'a Sample,
+    /// `path:line` of the log entry.
+    pub source: String,
+}
+
+impl<'a> FingerprintEntry<'a> {
+    fn new(workload: &'a Workload, i: usize, rank: usize, total_us: u64) -> Self {
+        let fp = &workload.fingerprints[i];
+        FingerprintEntry {
+            rank,
+            id: fp.id,
+            query: &fp.text,
+            kind: fp.kind,
+            calls: fp.calls,
+            timed_calls: fp.timed_calls,
+            errors: fp.errors,
+            total_ms: ms(fp.total_ms()),
+            share: if total_us > 0 {
+                (fp.total_us as f64 / total_us as f64 * 1e4).round() / 1e4
+            } else {
+                0.0
+            },
+            mean_ms: fp.mean_ms().map(ms),
+            min_ms: fp.min_ms().map(ms),
+            max_ms: fp.max_ms().map(ms),
+            p50_ms: fp.percentile_ms(0.50).map(ms),
+            p95_ms: fp.percentile_ms(0.95).map(ms),
+            p99_ms: fp.percentile_ms(0.99).map(ms),
+            parse_bind_ms: ms(fp.parse_bind_us as f64 / 1000.0),
+            databases: fp.databases.sorted(),
+            users: fp.users.sorted(),
+            first_seen: fp.first_seen,
+            last_seen: fp.last_seen,
+            parse_error: fp.parse_error.as_deref(),
+            samples: fp
+                .samples
+                .iter()
+                .map(|sample| SampleEntry {
+                    sample,
+                    source: workload.locate(&sample.location),
+                })
+                .collect(),
+        }
+    }
 }
 
 /// Rounds to microseconds, which is what the logs carry.
@@ -87,7 +160,7 @@ pub fn ms(v: f64) -> f64 {
 }
 
 impl<'a> WorkloadDocument<'a> {
-    pub fn build(workload: &'a Workload, order: &[usize], sort: SortKey) -> Self {
+    pub fn build(workload: &'a Workload, order: &'a [usize], sort: SortKey) -> Self {
         let total_us = workload.total_us();
         let kinds = StatementKind::ALL
             .iter()
@@ -111,41 +184,11 @@ impl<'a> WorkloadDocument<'a> {
                     .collect(),
             })
             .collect();
-        let fingerprints = order
-            .iter()
-            .enumerate()
-            .map(|(rank, &i)| {
-                let fp = &workload.fingerprints[i];
-                FingerprintEntry {
-                    rank: rank + 1,
-                    id: fp.id,
-                    query: &fp.text,
-                    kind: fp.kind,
-                    calls: fp.calls,
-                    timed_calls: fp.timed_calls,
-                    errors: fp.errors,
-                    total_ms: ms(fp.total_ms()),
-                    share: if total_us > 0 {
-                        (fp.total_us as f64 / total_us as f64 * 1e4).round() / 1e4
-                    } else {
-                        0.0
-                    },
-                    mean_ms: fp.mean_ms().map(ms),
-                    min_ms: fp.min_ms().map(ms),
-                    max_ms: fp.max_ms().map(ms),
-                    p50_ms: fp.percentile_ms(0.50).map(ms),
-                    p95_ms: fp.percentile_ms(0.95).map(ms),
-                    p99_ms: fp.percentile_ms(0.99).map(ms),
-                    parse_bind_ms: ms(fp.parse_bind_us as f64 / 1000.0),
-                    databases: fp.databases.sorted(),
-                    users: fp.users.sorted(),
-                    first_seen: fp.first_seen,
-                    last_seen: fp.last_seen,
-                    parse_error: fp.parse_error.as_deref(),
-                    samples: &fp.samples,
-                }
-            })
-            .collect();
+        let fingerprints = FingerprintList {
+            workload,
+            order,
+            total_us,
+        };
         Self {
             schema_version: SCHEMA_VERSION,
             command: "workload",

@@ -68,7 +68,7 @@ pub fn write_workload_table(
     table.set_header(vec![
         "#", "id", "calls", "total", "share", "mean", "p95", "p99", "query",
     ]);
-    for f in &doc.fingerprints {
+    for f in doc.fingerprints.entries() {
         let mut query = one_line(f.query, QUERY_WIDTH);
         if f.errors > 0 {
             query = format!("{query} [{} errors]", f.errors);

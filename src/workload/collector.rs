@@ -5,6 +5,7 @@ use super::fingerprint::{FingerprintId, StatementKind};
 use super::model::{Fingerprint, Sample, Workload};
 use super::normalize::{Normalizer, render};
 use super::params::{parse_execute_arguments, parse_parameters_detail, prepared_body};
+use super::parse_check::check_parse;
 use super::timestamp::LogTime;
 use super::warnings::{Location, WarningReason};
 use rustc_hash::FxHashMap;
@@ -12,8 +13,6 @@ use rustc_hash::FxHashMap;
 /// Statements longer than this are counted but not kept as samples (a
 /// sample exists to be EXPLAINed, and nobody explains a 10 MB statement).
 const MAX_SAMPLE_BYTES: usize = 1 << 20;
-/// Normalized texts longer than this are not given to sqlparser.
-const MAX_PARSE_BYTES: usize = 1 << 20;
 /// Raw statement texts remembered byte for byte, so repeated texts skip
 /// normalization; cleared when it grows past this many bytes of text.
 const RAW_CACHE_BYTES: usize = 16 << 20;
@@ -349,21 +348,6 @@ impl Collector {
                 workload.last_seen = Some(t);
             }
         }
-        let sources: Vec<Vec<String>> = workload
-            .fingerprints
-            .iter()
-            .map(|fp| {
-                fp.samples
-                    .iter()
-                    .map(|s| workload.locate(&s.location))
-                    .collect()
-            })
-            .collect();
-        for (fp, sources) in workload.fingerprints.iter_mut().zip(sources) {
-            for (sample, source) in fp.samples.iter_mut().zip(sources) {
-                sample.source = source;
-            }
-        }
         workload
     }
 }
@@ -426,52 +410,17 @@ fn keep_sample(
         database: (!meta.database.is_empty()).then(|| meta.database.to_string()),
         user: (!meta.user.is_empty()).then(|| meta.user.to_string()),
         location: meta.location.clone(),
-        source: String::new(),
     };
     match slot {
         Some(i) => fp.samples[i] = sample,
-        None => fp.samples.push(sample),
+        None => {
+            // Exactly the samples wanted: with many fingerprints the default
+            // growth (4 slots) was a third of all memory.
+            if fp.samples.capacity() == 0 {
+                fp.samples.reserve_exact(wanted);
+            }
+            fp.samples.push(sample)
+        }
     }
     bad_params
-}
-
-/// Parses each distinct normalized text once with sqlparser, recording
-/// failures. Runs after ingestion, so its cost follows distinct statements,
-/// not log size.
-fn check_parse(workload: &mut Workload) {
-    use sqlparser::dialect::PostgreSqlDialect;
-    use sqlparser::parser::Parser;
-    let dialect = PostgreSqlDialect {};
-    let mut warnings = Vec::new();
-    for fp in &mut workload.fingerprints {
-        let location = fp.first_location.clone();
-        if fp.text.len() > MAX_PARSE_BYTES {
-            fp.parse_error = Some(format!(
-                "not parsed: {} bytes after normalization",
-                fp.text.len()
-            ));
-            warnings.push((WarningReason::OversizedStatement, location, None));
-            continue;
-        }
-        let text = fp.text.clone();
-        let result = std::panic::catch_unwind(|| {
-            Parser::parse_sql(&dialect, &text).map_err(|e| e.to_string())
-        });
-        let error = match result {
-            Ok(Ok(_)) => None,
-            Ok(Err(e)) => Some(e),
-            Err(_) => Some("the SQL parser failed on this statement".to_string()),
-        };
-        if let Some(e) = error {
-            warnings.push((
-                WarningReason::UnparsableStatement,
-                location,
-                Some(format!("{}: {e}", fp.id)),
-            ));
-            fp.parse_error = Some(e);
-        }
-    }
-    for (reason, location, detail) in warnings {
-        workload.warnings.add(reason, location, detail);
-    }
 }

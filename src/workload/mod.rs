@@ -12,6 +12,7 @@ pub mod latency;
 pub mod model;
 pub mod normalize;
 pub mod params;
+pub mod parse_check;
 pub mod pipeline;
 pub mod prefix;
 pub mod rank;

@@ -62,10 +62,9 @@ pub struct Sample {
     pub database: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
+    /// Where the entry is (rendered as `path:line`).
     #[serde(skip)]
     pub location: Location,
-    /// `file:line` of the entry, filled in when the workload is finished.
-    pub source: String,
 }
 
 /// A small, ordered set of names with an overflow count.
