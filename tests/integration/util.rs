@@ -57,6 +57,25 @@ pub fn run_json(args: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("stdout is JSON")
 }
 
+/// `pgadvisor workload INPUT --format json --top 0 EXTRA…`, parsed.
+pub fn workload_doc(input: &str, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["workload", input, "--format", "json", "--top", "0"];
+    args.extend_from_slice(extra);
+    run_json(&args)
+}
+
+/// Runs from the repository root, so relative fixture paths (and the paths
+/// in the output) are stable for snapshots.
+pub fn run_in_repo(args: &[&str]) -> Output {
+    let out = pgadvisor()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .output()
+        .expect("pgadvisor runs");
+    assert!(out.status.success(), "pgadvisor {args:?}: {}", stderr(&out));
+    out
+}
+
 pub fn fixture(name: &str) -> String {
     let p: PathBuf = [env!("CARGO_MANIFEST_DIR"), "fixtures", name]
         .iter()

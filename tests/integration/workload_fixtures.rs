@@ -2,7 +2,7 @@
 //! expected.json, written from what the capture script sent, not from
 //! parsing the logs): executions per kind, errors, and calls per fingerprint.
 
-use crate::util::{log_fixture, run_json};
+use crate::util::{log_fixture, run_json, workload_doc};
 use pgadvisor::workload::fingerprint::FingerprintId;
 use pgadvisor::workload::normalize::normalize_to_string;
 use pgadvisor::workload::params::{parse_execute_arguments, prepared_body};
@@ -186,14 +186,7 @@ fn all_formats_of_one_workload_agree() {
             })
             .collect()
     };
-    let reference = strip(&run_json(&[
-        "workload",
-        &log_fixture("stderr-debian.log"),
-        "--format",
-        "json",
-        "--top",
-        "0",
-    ]));
+    let reference = strip(&workload_doc(&log_fixture("stderr-debian.log"), &[]));
     for name in [
         "stderr-pgbadger.log",
         "stderr-rds.log",
@@ -201,14 +194,7 @@ fn all_formats_of_one_workload_agree() {
         "csvlog.csv",
         "jsonlog.json",
     ] {
-        let doc = run_json(&[
-            "workload",
-            &log_fixture(name),
-            "--format",
-            "json",
-            "--top",
-            "0",
-        ]);
+        let doc = workload_doc(&log_fixture(name), &[]);
         assert_eq!(
             strip(&doc),
             reference,

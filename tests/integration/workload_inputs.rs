@@ -2,7 +2,9 @@
 //! in samples, log_statement pairing, filters, SQL files, bad input, huge
 //! statements, unknown prefixes, ranking, and the JSON/table contracts.
 
-use crate::util::{fixture, log_fixture, pgadvisor, run, run_json, stderr, stdout};
+use crate::util::{
+    fixture, log_fixture, pgadvisor, run, run_in_repo, run_json, stdout, workload_doc,
+};
 use serde_json::Value;
 use std::io::Write;
 use std::process::Stdio;
@@ -46,7 +48,7 @@ fn stdin_reads_like_a_file() {
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     let from_stdin: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let from_file = run_json(&["workload", &path, "--format", "json", "--top", "0"]);
+    let from_file = workload_doc(&path, &[]);
     assert_eq!(ids_and_calls(&from_stdin), ids_and_calls(&from_file));
     assert_eq!(from_stdin["summary"]["inputs"][0]["path"], "-");
     assert_eq!(from_stdin["summary"]["inputs"][0]["compressed"], true);
@@ -54,23 +56,9 @@ fn stdin_reads_like_a_file() {
 
 #[test]
 fn gzip_is_detected_by_content() {
-    let plain = run_json(&[
-        "workload",
-        &log_fixture("stderr-debian.log"),
-        "--format",
-        "json",
-        "--top",
-        "0",
-    ]);
+    let plain = workload_doc(&log_fixture("stderr-debian.log"), &[]);
     for name in ["stderr-debian.log.gz", "stderr-debian-gz-no-extension"] {
-        let doc = run_json(&[
-            "workload",
-            &log_fixture(name),
-            "--format",
-            "json",
-            "--top",
-            "0",
-        ]);
+        let doc = workload_doc(&log_fixture(name), &[]);
         assert_eq!(ids_and_calls(&doc), ids_and_calls(&plain), "{name}");
         let input = &doc["summary"]["inputs"][0];
         assert_eq!(input["compressed"], true, "{name}");
@@ -83,16 +71,7 @@ fn gzip_is_detected_by_content() {
 
 #[test]
 fn samples_keep_real_parameter_values() {
-    let doc = run_json(&[
-        "workload",
-        &log_fixture("stderr-debian.log"),
-        "--format",
-        "json",
-        "--top",
-        "0",
-        "--samples",
-        "50",
-    ]);
+    let doc = workload_doc(&log_fixture("stderr-debian.log"), &["--samples", "50"]);
     let by_email = find(&doc, "select id, name from customers where email = $1");
     let values: Vec<Value> = by_email["samples"]
         .as_array()
@@ -144,14 +123,7 @@ fn samples_keep_real_parameter_values() {
 
 #[test]
 fn default_samples_are_the_slowest() {
-    let doc = run_json(&[
-        "workload",
-        &log_fixture("stderr-debian.log"),
-        "--format",
-        "json",
-        "--top",
-        "0",
-    ]);
+    let doc = workload_doc(&log_fixture("stderr-debian.log"), &[]);
     for f in fingerprints(&doc) {
         let samples = f["samples"].as_array().unwrap();
         assert!(samples.len() <= 3);
@@ -171,14 +143,7 @@ fn default_samples_are_the_slowest() {
 
 #[test]
 fn log_statement_durations_attach_to_their_statements() {
-    let doc = run_json(&[
-        "workload",
-        &log_fixture("stderr-logstatement.log"),
-        "--format",
-        "json",
-        "--top",
-        "0",
-    ]);
+    let doc = workload_doc(&log_fixture("stderr-logstatement.log"), &[]);
     for f in fingerprints(&doc) {
         assert_eq!(
             f["timed_calls"], f["calls"],
@@ -219,15 +184,7 @@ fn database_and_user_filters() {
 
 #[test]
 fn sql_files_are_split_into_statements() {
-    let doc = run_json(&[
-        "workload",
-        &fixture("sql/app-queries.sql"),
-        "--format",
-        "json",
-        "--top",
-        "0",
-        "-v",
-    ]);
+    let doc = workload_doc(&fixture("sql/app-queries.sql"), &["-v"]);
     assert_eq!(doc["summary"]["executions"], 21);
     assert_eq!(doc["summary"]["inputs"][0]["format"], "sql");
     let meta = doc["warnings"]
@@ -243,14 +200,7 @@ fn sql_files_are_split_into_statements() {
 
 #[test]
 fn bad_input_is_counted_located_and_survived() {
-    let doc = run_json(&[
-        "workload",
-        &log_fixture("bad-input.log"),
-        "--format",
-        "json",
-        "--top",
-        "0",
-    ]);
+    let doc = workload_doc(&log_fixture("bad-input.log"), &[]);
     assert_eq!(doc["summary"]["executions"], 608);
     let warnings = doc["warnings"].as_array().unwrap();
     let lines_of = |reason: &str| -> Vec<String> {
@@ -291,14 +241,7 @@ fn bad_input_is_counted_located_and_survived() {
 
 #[test]
 fn a_ten_megabyte_statement_is_counted() {
-    let doc = run_json(&[
-        "workload",
-        &log_fixture("huge-statement.log.gz"),
-        "--format",
-        "json",
-        "--top",
-        "0",
-    ]);
+    let doc = workload_doc(&log_fixture("huge-statement.log.gz"), &[]);
     assert_eq!(doc["summary"]["executions"], 7);
     assert!(doc["summary"]["inputs"][0]["bytes"].as_u64().unwrap() > 10_000_000);
     // Its text normalizes to something small; it is not kept as a sample.
@@ -363,14 +306,7 @@ fn several_inputs_merge() {
     ]);
     assert_eq!(doc["summary"]["executions"], 1216);
     assert_eq!(doc["summary"]["inputs"].as_array().unwrap().len(), 2);
-    let single = run_json(&[
-        "workload",
-        &log_fixture("stderr-debian.log"),
-        "--format",
-        "json",
-        "--top",
-        "0",
-    ]);
+    let single = workload_doc(&log_fixture("stderr-debian.log"), &[]);
     assert_eq!(
         doc["summary"]["fingerprints"],
         single["summary"]["fingerprints"]
@@ -403,37 +339,26 @@ fn sort_and_top() {
 
 #[test]
 fn json_document_is_stable() {
-    // Run from the repository root with a relative path so paths are stable.
-    let out = pgadvisor()
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "workload",
-            "fixtures/logs/stderr-verbose.log",
-            "--format",
-            "json",
-            "--top",
-            "0",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run_in_repo(&[
+        "workload",
+        "fixtures/logs/stderr-verbose.log",
+        "--format",
+        "json",
+        "--top",
+        "0",
+    ]);
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     insta::assert_json_snapshot!("workload_json_stderr_verbose", doc);
 }
 
 #[test]
 fn table_report_is_stable() {
-    let out = pgadvisor()
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "workload",
-            "fixtures/logs/stderr-verbose.log",
-            "--top",
-            "0",
-            "--verbose",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run_in_repo(&[
+        "workload",
+        "fixtures/logs/stderr-verbose.log",
+        "--top",
+        "0",
+        "--verbose",
+    ]);
     insta::assert_snapshot!("workload_table_stderr_verbose", stdout(&out));
 }
