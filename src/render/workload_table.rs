@@ -8,8 +8,11 @@ use crate::workload::rank::SortKey;
 use comfy_table::{Cell, CellAlignment};
 use std::io::Write;
 
-/// Widest the query column gets before it is cut with an ellipsis.
+/// Widest the query column gets before it is cut with an ellipsis, when the
+/// output is not a terminal (on a terminal it takes the width left over).
 const QUERY_WIDTH: usize = 70;
+/// Width of every column but the query, borders included (roughly).
+const OTHER_COLUMNS_WIDTH: usize = 95;
 
 pub fn write_workload_table(
     out: &mut impl Write,
@@ -65,13 +68,19 @@ pub fn write_workload_table(
     writeln!(out)?;
 
     let mut table = new_table();
+    let query_width = table.width().map_or(QUERY_WIDTH, |w| {
+        usize::from(w)
+            .saturating_sub(OTHER_COLUMNS_WIDTH)
+            .clamp(30, 200)
+    });
     table.set_header(vec![
         "#", "id", "calls", "total", "share", "mean", "p95", "p99", "query",
     ]);
     for f in doc.fingerprints.entries() {
-        let mut query = one_line(f.query, QUERY_WIDTH);
+        let mut query = one_line(f.query, query_width);
         if f.errors > 0 {
-            query = format!("{query} [{} errors]", f.errors);
+            let noun = if f.errors == 1 { "error" } else { "errors" };
+            query = format!("{query} [{} {noun}]", f.errors);
         }
         table.add_row(vec![
             Cell::new(f.rank).set_alignment(CellAlignment::Right),
