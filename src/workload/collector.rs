@@ -1,6 +1,7 @@
 //! Aggregation: every execution the readers find ends up here, keyed by its
 //! normalized text, and becomes per-fingerprint statistics.
 
+use super::entry::PreKey;
 use super::fingerprint::{FingerprintId, StatementKind};
 use super::model::{Fingerprint, Sample, Workload};
 use super::normalize::{Normalizer, render};
@@ -127,12 +128,18 @@ impl Collector {
         ok
     }
 
-    /// The fingerprint of `sql`, created on first sight.
-    fn fingerprint_of(&mut self, sql: &str, location: &Location) -> usize {
-        if let Some(&i) = self.raw_index.get(sql.as_bytes()) {
-            return i as usize;
-        }
-        let key = self.normalizer.normalize(sql.as_bytes());
+    /// The fingerprint of `sql`, created on first sight. `pre` is its
+    /// normalized key when the reader thread already made it.
+    fn fingerprint_of(&mut self, sql: &str, location: &Location, pre: Option<PreKey<'_>>) -> usize {
+        let (key, had_constants) = match pre {
+            Some(pre) => (pre.key, pre.had_constants),
+            None => {
+                if let Some(&i) = self.raw_index.get(sql.as_bytes()) {
+                    return i as usize;
+                }
+                self.normalizer.normalize_with_flag(sql.as_bytes())
+            }
+        };
         let i = match self.index.get(key) {
             Some(&i) => i,
             None => {
@@ -147,7 +154,7 @@ impl Collector {
                 i
             }
         };
-        if !self.normalizer.saw_literals() {
+        if !had_constants {
             if self.raw_bytes + sql.len() > RAW_CACHE_BYTES {
                 self.raw_index.clear();
                 self.raw_bytes = 0;
@@ -177,6 +184,7 @@ impl Collector {
         duration_us: Option<u64>,
         params: Params<'_>,
         meta: &EntryMeta<'_>,
+        pre: Option<PreKey<'_>>,
     ) {
         if !self.counts_for_filters(meta) {
             return;
@@ -189,14 +197,14 @@ impl Collector {
             && let Some((_, args)) = parse_execute_arguments(sql)
         {
             let body = body.to_string();
-            self.record_execution(&body, duration_us, SampleParams::Values(args), meta);
+            self.record_execution(&body, duration_us, SampleParams::Values(args), meta, None);
             return;
         }
         let sample_params = match params {
             Params::None => SampleParams::None,
             Params::Detail(d) => SampleParams::Detail(d),
         };
-        self.record_execution(sql, duration_us, sample_params, meta);
+        self.record_execution(sql, duration_us, sample_params, meta, pre);
     }
 
     fn record_execution(
@@ -205,8 +213,9 @@ impl Collector {
         duration_us: Option<u64>,
         params: SampleParams<'_>,
         meta: &EntryMeta<'_>,
+        pre: Option<PreKey<'_>>,
     ) {
-        let i = self.fingerprint_of(sql, &meta.location);
+        let i = self.fingerprint_of(sql, &meta.location, pre);
         let time = self.log_time(meta.time);
         let samples_wanted = self.options.samples;
         let fp = &mut self.workload.fingerprints[i];
@@ -231,7 +240,7 @@ impl Collector {
     }
 
     /// A statement that ended in an error.
-    pub fn failed(&mut self, sql: &str, meta: &EntryMeta<'_>) {
+    pub fn failed(&mut self, sql: &str, meta: &EntryMeta<'_>, pre: Option<PreKey<'_>>) {
         if let Some(pid) = meta.pid
             && self.pending.get(&pid).is_some_and(|p| p.sql == sql)
         {
@@ -241,7 +250,7 @@ impl Collector {
         if !self.counts_for_filters(meta) {
             return;
         }
-        let i = self.fingerprint_of(sql, &meta.location);
+        let i = self.fingerprint_of(sql, &meta.location, pre);
         let time = self.log_time(meta.time);
         let fp = &mut self.workload.fingerprints[i];
         fp.errors += 1;
@@ -250,20 +259,32 @@ impl Collector {
     }
 
     /// Time spent parsing or binding `sql` (extended protocol); not a call.
-    pub fn parse_or_bind(&mut self, sql: &str, duration_us: u64, meta: &EntryMeta<'_>) {
+    pub fn parse_or_bind(
+        &mut self,
+        sql: &str,
+        duration_us: u64,
+        meta: &EntryMeta<'_>,
+        pre: Option<PreKey<'_>>,
+    ) {
         if !self.passes_filters(meta) {
             return;
         }
-        let i = self.fingerprint_of(sql, &meta.location);
+        let i = self.fingerprint_of(sql, &meta.location, pre);
         self.workload.fingerprints[i].parse_bind_us += duration_us;
     }
 
     /// Time spent fetching more rows from an open portal; not a new call.
-    pub fn fetch(&mut self, sql: &str, duration_us: u64, meta: &EntryMeta<'_>) {
+    pub fn fetch(
+        &mut self,
+        sql: &str,
+        duration_us: u64,
+        meta: &EntryMeta<'_>,
+        pre: Option<PreKey<'_>>,
+    ) {
         if !self.passes_filters(meta) {
             return;
         }
-        let i = self.fingerprint_of(sql, &meta.location);
+        let i = self.fingerprint_of(sql, &meta.location, pre);
         self.workload.fingerprints[i].fetch_us += duration_us;
     }
 
@@ -310,7 +331,7 @@ impl Collector {
         } else {
             Params::Detail(&pending.detail)
         };
-        self.execution(&pending.sql, duration_us, params, &meta);
+        self.execution(&pending.sql, duration_us, params, &meta, None);
     }
 
     /// A statement from a SQL file: one untimed call.
@@ -322,7 +343,7 @@ impl Collector {
             user: "",
             database: "",
         };
-        self.record_execution(sql, None, SampleParams::None, &meta);
+        self.record_execution(sql, None, SampleParams::None, &meta, None);
     }
 
     /// Ends ingestion: statements still waiting for a duration count as

@@ -2,6 +2,7 @@
 //! means for the workload (`duration: … statement: …`, `execute …`, errors).
 
 use super::collector::{Collector, EntryMeta, Params};
+use super::normalize::Normalizer;
 use super::prefix::Severity;
 use super::warnings::Location;
 
@@ -19,6 +20,25 @@ pub struct LogEntry {
     pub detail: String,
     /// The STATEMENT of an error (csvlog `query`, jsonlog `statement`).
     pub statement: String,
+    /// The statement's normalized form, when the reader thread made it.
+    pub normalized: Vec<u8>,
+    pub normalized_state: Prenormalized,
+}
+
+/// Whether (and how) an entry was normalized ahead of time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Prenormalized {
+    #[default]
+    No,
+    WithConstants,
+    WithoutConstants,
+}
+
+/// A normalized key made ahead of time, and whether the text had constants.
+#[derive(Clone, Copy, Debug)]
+pub struct PreKey<'a> {
+    pub key: &'a [u8],
+    pub had_constants: bool,
 }
 
 impl Default for LogEntry {
@@ -33,6 +53,8 @@ impl Default for LogEntry {
             message: String::new(),
             detail: String::new(),
             statement: String::new(),
+            normalized: Vec::new(),
+            normalized_state: Prenormalized::No,
         }
     }
 }
@@ -46,6 +68,18 @@ impl LogEntry {
         self.message.clear();
         self.detail.clear();
         self.statement.clear();
+        self.normalized_state = Prenormalized::No;
+    }
+
+    /// The key made by [`prenormalize`], if any.
+    pub fn prenormalized(&self) -> Option<PreKey<'_>> {
+        match self.normalized_state {
+            Prenormalized::No => None,
+            state => Some(PreKey {
+                key: &self.normalized,
+                had_constants: state == Prenormalized::WithConstants,
+            }),
+        }
     }
 
     fn meta(&self) -> EntryMeta<'_> {
@@ -59,70 +93,139 @@ impl LogEntry {
     }
 }
 
-/// Reads what an entry means and tells the collector.
-pub fn interpret(entry: &LogEntry, collector: &mut Collector) {
-    if entry.severity.is_error() {
-        if entry.statement.is_empty() {
-            collector.other_entry();
-        } else {
-            collector.failed(&entry.statement, &entry.meta());
+/// What an entry's message means for the workload.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Message<'a> {
+    /// A completed statement: `duration: … statement:` or `… execute NAME:`.
+    Execution { sql: &'a str, micros: u64 },
+    /// More rows from an open portal (`execute fetch from`): not a new call.
+    Fetch { sql: &'a str, micros: u64 },
+    /// An extended-protocol parse or bind step: not a call.
+    ParseOrBind { sql: &'a str, micros: u64 },
+    /// A `duration:` line without text (log_statement logged the text).
+    BareDuration(u64),
+    /// `statement:` / `execute NAME:` logged before running (log_statement).
+    Logged { sql: &'a str },
+    /// An auto_explain plan.
+    Plan,
+    /// An error with the statement that caused it.
+    Failed { sql: &'a str },
+    /// Anything else: connections, checkpoints, …
+    Other,
+}
+
+impl Message<'_> {
+    /// The statement text to fingerprint right away, if any (log_statement
+    /// texts wait for their duration; EXECUTE of a PREPARE is resolved by
+    /// the collector).
+    pub fn fingerprinted_text(&self, detail: &str) -> Option<&str> {
+        match self {
+            Self::Execution { sql, .. } if detail.starts_with("prepare: ") => {
+                let _ = sql;
+                None
+            }
+            Self::Execution { sql, .. }
+            | Self::Fetch { sql, .. }
+            | Self::ParseOrBind { sql, .. }
+            | Self::Failed { sql } => Some(sql),
+            _ => None,
         }
-        return;
+    }
+}
+
+/// Reads an entry's message. Pure, so the reader thread can use it too.
+pub fn classify(entry: &LogEntry) -> Message<'_> {
+    if entry.severity.is_error() {
+        return if entry.statement.is_empty() {
+            Message::Other
+        } else {
+            Message::Failed {
+                sql: &entry.statement,
+            }
+        };
     }
     if entry.severity != Severity::Log {
-        collector.other_entry();
-        return;
+        return Message::Other;
     }
     let msg = entry.message.as_str();
     if let Some(rest) = msg.strip_prefix("duration: ") {
         let Some((micros, after)) = parse_duration(rest) else {
-            collector.other_entry();
-            return;
+            return Message::Other;
         };
         if after.trim().is_empty() {
-            collector.bare_duration(micros, &entry.meta());
-            return;
+            return Message::BareDuration(micros);
         }
         let Some(what) = after.strip_prefix("  ") else {
-            collector.other_entry();
-            return;
+            return Message::Other;
         };
         if let Some(sql) = what.strip_prefix("statement: ") {
-            collector.execution(sql, Some(micros), detail_params(entry), &entry.meta());
+            Message::Execution { sql, micros }
         } else if let Some(step) = what.strip_prefix("execute ") {
             match split_named(step) {
                 Some((name, sql)) if name.starts_with("fetch from ") => {
-                    collector.fetch(sql, micros, &entry.meta())
+                    Message::Fetch { sql, micros }
                 }
-                Some((_, sql)) => {
-                    collector.execution(sql, Some(micros), detail_params(entry), &entry.meta())
-                }
-                None => collector.other_entry(),
+                Some((_, sql)) => Message::Execution { sql, micros },
+                None => Message::Other,
             }
         } else if let Some(step) = what
             .strip_prefix("parse ")
             .or_else(|| what.strip_prefix("bind "))
         {
             match split_named(step) {
-                Some((_, sql)) => collector.parse_or_bind(sql, micros, &entry.meta()),
-                None => collector.other_entry(),
+                Some((_, sql)) => Message::ParseOrBind { sql, micros },
+                None => Message::Other,
             }
         } else if what.starts_with("plan:") {
-            collector.auto_explain_plan();
+            Message::Plan
         } else {
-            collector.other_entry();
+            Message::Other
         }
     } else if let Some(sql) = msg.strip_prefix("statement: ") {
-        collector.logged_statement(sql, &entry.detail, &entry.meta());
+        Message::Logged { sql }
     } else if let Some(step) = msg.strip_prefix("execute ") {
         match split_named(step) {
-            Some((name, _)) if name.starts_with("fetch from ") => collector.other_entry(),
-            Some((_, sql)) => collector.logged_statement(sql, &entry.detail, &entry.meta()),
-            None => collector.other_entry(),
+            Some((name, _)) if name.starts_with("fetch from ") => Message::Other,
+            Some((_, sql)) => Message::Logged { sql },
+            None => Message::Other,
         }
     } else {
-        collector.other_entry();
+        Message::Other
     }
+}
+
+/// Tells the collector what an entry means.
+pub fn interpret(entry: &LogEntry, collector: &mut Collector) {
+    let meta = || entry.meta();
+    let pre = entry.prenormalized();
+    match classify(entry) {
+        Message::Execution { sql, micros } => {
+            collector.execution(sql, Some(micros), detail_params(entry), &meta(), pre)
+        }
+        Message::Fetch { sql, micros } => collector.fetch(sql, micros, &meta(), pre),
+        Message::ParseOrBind { sql, micros } => collector.parse_or_bind(sql, micros, &meta(), pre),
+        Message::BareDuration(micros) => collector.bare_duration(micros, &meta()),
+        Message::Logged { sql } => collector.logged_statement(sql, &entry.detail, &meta()),
+        Message::Plan => collector.auto_explain_plan(),
+        Message::Failed { sql } => collector.failed(sql, &meta(), pre),
+        Message::Other => collector.other_entry(),
+    }
+}
+
+/// Normalizes the entry's statement ahead of time (on the reader thread,
+/// when the aggregating thread is behind), so the collector can skip it.
+pub fn prenormalize(entry: &mut LogEntry, normalizer: &mut Normalizer) {
+    let (key, had_constants) = match classify(entry).fingerprinted_text(&entry.detail) {
+        Some(sql) => normalizer.normalize_with_flag(sql.as_bytes()),
+        None => return,
+    };
+    entry.normalized.clear();
+    entry.normalized.extend_from_slice(key);
+    entry.normalized_state = if had_constants {
+        Prenormalized::WithConstants
+    } else {
+        Prenormalized::WithoutConstants
+    };
 }
 
 fn detail_params(entry: &LogEntry) -> Params<'_> {

@@ -291,11 +291,12 @@ impl Normalizer {
         self.prev = Prev::Value;
     }
 
-    /// Whether the last statement held constants. A text without any is
-    /// likely to be sent again byte for byte (extended protocol, BEGIN), so
-    /// it is worth remembering as is.
-    pub fn saw_literals(&self) -> bool {
-        self.literals > 0
+    /// Normalizes and also says whether the text held constants. A text
+    /// without any is likely to be sent again byte for byte (extended
+    /// protocol, BEGIN), so it is worth remembering as is.
+    pub fn normalize_with_flag<'s>(&'s mut self, sql: &[u8]) -> (&'s [u8], bool) {
+        self.normalize(sql);
+        (&self.out, self.literals > 0)
     }
 
     fn operator(&mut self, op: &[u8]) {

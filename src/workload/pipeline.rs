@@ -4,16 +4,19 @@
 //! are sent back and reused, so the steady state allocates nothing.
 
 use super::collector::Collector;
-use super::entry::{LogEntry, interpret};
+use super::entry::{LogEntry, interpret, prenormalize};
+use super::normalize::Normalizer;
 use super::sink::EntrySink;
 use super::warnings::{Location, WarningReason};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 
 /// Entries per batch: large enough to amortise the hand-over, small enough
 /// to keep both threads busy.
 const BATCH_ENTRIES: usize = 1024;
 /// Batches in flight between the two threads.
 const IN_FLIGHT: usize = 4;
+/// Entries the reader normalizes between two attempts to hand a batch over.
+const HELP_STEP: usize = 64;
 
 /// Anything that is not an entry, kept in order with the entries.
 enum SideEvent {
@@ -61,6 +64,8 @@ pub struct BatchSender {
     current: Batch,
     full: SyncSender<Batch>,
     empty: Receiver<Batch>,
+    /// For normalizing ahead while the aggregating thread is behind.
+    normalizer: Normalizer,
 }
 
 impl BatchSender {
@@ -69,9 +74,31 @@ impl BatchSender {
             return;
         }
         let next = self.empty.try_recv().unwrap_or_default();
-        let full = std::mem::replace(&mut self.current, next);
-        // If the consumer is gone the run is failing anyway.
-        let _ = self.full.send(full);
+        let mut batch = std::mem::replace(&mut self.current, next);
+        // While the aggregating thread is behind (the queue is full), do part
+        // of its work: normalize this batch's statements a few at a time,
+        // retrying the hand-over in between. This balances the two cores
+        // whichever stage is the slower one for this log.
+        let mut done = 0;
+        loop {
+            match self.full.try_send(batch) {
+                Ok(()) => return,
+                // The consumer is gone: the run is failing anyway.
+                Err(TrySendError::Disconnected(_)) => return,
+                Err(TrySendError::Full(back)) => {
+                    batch = back;
+                    if done >= batch.used {
+                        let _ = self.full.send(batch);
+                        return;
+                    }
+                    let end = (done + HELP_STEP).min(batch.used);
+                    for entry in &mut batch.entries[done..end] {
+                        prenormalize(entry, &mut self.normalizer);
+                    }
+                    done = end;
+                }
+            }
+        }
     }
 
     /// Sends what is left.
@@ -136,6 +163,7 @@ pub fn run_pipelined<T: Send>(
                     current: Batch::default(),
                     full: full_tx,
                     empty: empty_rx,
+                    normalizer: Normalizer::new(),
                 };
                 let result = read(&mut sender);
                 sender.finish();
@@ -151,4 +179,81 @@ pub fn run_pipelined<T: Send>(
             Err(panic) => std::panic::resume_unwind(panic),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::collector::CollectOptions;
+    use crate::workload::source::LineReader;
+    use crate::workload::stderr::{LineMode, read_stderr};
+
+    /// Keeps every entry, for replaying them two ways.
+    #[derive(Default)]
+    struct VecSink {
+        entries: Vec<LogEntry>,
+        open: LogEntry,
+    }
+
+    impl EntrySink for VecSink {
+        fn slot(&mut self) -> &mut LogEntry {
+            &mut self.open
+        }
+        fn commit(&mut self) {
+            self.entries.push(std::mem::take(&mut self.open));
+        }
+        fn statement(&mut self, _: &str, _: Location) {}
+        fn warn(&mut self, _: WarningReason, _: Location, _: Option<String>) {}
+        fn other_entry(&mut self) {}
+    }
+
+    fn summary(collector: Collector) -> Vec<(String, u64, u64, u64, u64)> {
+        let mut v: Vec<_> = collector
+            .finish()
+            .fingerprints
+            .iter()
+            .map(|f| {
+                (
+                    f.id.to_string(),
+                    f.calls,
+                    f.errors,
+                    f.total_us,
+                    f.parse_bind_us,
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn entries_normalized_ahead_give_the_same_workload() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/logs/stderr-debian.log"
+        );
+        let file = std::fs::File::open(path).unwrap();
+        let mode = crate::workload::detect::detect_prefix(&std::fs::read(path).unwrap());
+        assert!(matches!(mode, LineMode::Prefix(_)));
+        let mut sink = VecSink::default();
+        read_stderr(&mut LineReader::new(file), &mode, 0, &mut sink).unwrap();
+        assert!(sink.entries.len() > 1000);
+
+        let mut plain = Collector::new(CollectOptions::default());
+        for e in &sink.entries {
+            interpret(e, &mut plain);
+        }
+        let mut ahead = Collector::new(CollectOptions::default());
+        let mut normalizer = Normalizer::new();
+        let mut prenormalized = 0;
+        for e in &mut sink.entries {
+            prenormalize(e, &mut normalizer);
+            if e.prenormalized().is_some() {
+                prenormalized += 1;
+            }
+            interpret(e, &mut ahead);
+        }
+        assert!(prenormalized > 1000, "most entries carry a statement");
+        assert_eq!(summary(plain), summary(ahead));
+    }
 }
