@@ -120,10 +120,7 @@ impl Message<'_> {
     /// the collector).
     pub fn fingerprinted_text(&self, detail: &str) -> Option<&str> {
         match self {
-            Self::Execution { sql, .. } if detail.starts_with("prepare: ") => {
-                let _ = sql;
-                None
-            }
+            Self::Execution { .. } if detail.starts_with("prepare: ") => None,
             Self::Execution { sql, .. }
             | Self::Fetch { sql, .. }
             | Self::ParseOrBind { sql, .. }

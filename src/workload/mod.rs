@@ -9,6 +9,7 @@ pub mod entry;
 pub mod fingerprint;
 pub mod jsonlog;
 pub mod latency;
+pub mod lexis;
 pub mod model;
 pub mod normalize;
 pub mod params;

@@ -15,6 +15,11 @@
 /// hold NUL).
 pub const MARKER: u8 = 0;
 
+use super::lexis::{
+    dollar_quote_end, is_operator_char, is_word_char, is_word_start, skip_block_comment,
+    skip_number, skip_quoted,
+};
+
 /// Reusable normalizer: keeps its buffers between calls so the hot path does
 /// not allocate.
 #[derive(Default)]
@@ -539,147 +544,6 @@ fn classify_word(word: &[u8]) -> (bool, bool, ListIntro) {
         }
         _ => (false, false, ListIntro::None),
     }
-}
-
-#[inline]
-fn is_word_start(c: u8) -> bool {
-    c.is_ascii_alphabetic() || c == b'_' || c >= 0x80
-}
-
-#[inline]
-fn is_word_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80
-}
-
-#[inline]
-fn is_operator_char(c: u8) -> bool {
-    matches!(
-        c,
-        b'+' | b'-'
-            | b'*'
-            | b'/'
-            | b'<'
-            | b'>'
-            | b'='
-            | b'~'
-            | b'!'
-            | b'@'
-            | b'#'
-            | b'%'
-            | b'^'
-            | b'&'
-            | b'|'
-            | b'`'
-            | b'?'
-    )
-}
-
-/// Skips a quoted string or identifier starting at `start` (the opening
-/// quote). Doubled quotes stay inside; with `backslash`, `\x` escapes too.
-/// An unterminated quote runs to the end of the input.
-fn skip_quoted(sql: &[u8], start: usize, quote: u8, backslash: bool) -> usize {
-    let mut i = start + 1;
-    let n = sql.len();
-    while i < n {
-        let c = sql[i];
-        if backslash && c == b'\\' {
-            i += 2;
-            continue;
-        }
-        if c == quote {
-            if sql.get(i + 1) == Some(&quote) {
-                i += 2;
-                continue;
-            }
-            return i + 1;
-        }
-        i += 1;
-    }
-    n
-}
-
-/// Skips a (possibly nested) block comment starting at `start`.
-fn skip_block_comment(sql: &[u8], start: usize) -> usize {
-    let mut depth = 0u32;
-    let mut i = start;
-    let n = sql.len();
-    while i < n {
-        if sql[i] == b'/' && sql.get(i + 1) == Some(&b'*') {
-            depth += 1;
-            i += 2;
-        } else if sql[i] == b'*' && sql.get(i + 1) == Some(&b'/') {
-            depth -= 1;
-            i += 2;
-            if depth == 0 {
-                return i;
-            }
-        } else {
-            i += 1;
-        }
-    }
-    n
-}
-
-/// If a dollar-quoted string starts at `start`, returns the offset after it.
-pub(crate) fn dollar_quote_end(sql: &[u8], start: usize) -> Option<usize> {
-    let n = sql.len();
-    let mut j = start + 1;
-    while j < n && sql[j] != b'$' {
-        let c = sql[j];
-        let ok = if j == start + 1 {
-            c.is_ascii_alphabetic() || c == b'_' || c >= 0x80
-        } else {
-            c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80
-        };
-        if !ok {
-            return None;
-        }
-        j += 1;
-    }
-    if j >= n {
-        return None;
-    }
-    let tag = &sql[start..=j];
-    let body = j + 1;
-    match memchr::memmem::find(&sql[body..], tag) {
-        Some(p) => Some(body + p + tag.len()),
-        None => Some(n),
-    }
-}
-
-/// Skips a numeric literal (decimal, exponent, hex/octal/binary, `_` separators).
-fn skip_number(sql: &[u8], start: usize) -> usize {
-    let n = sql.len();
-    let mut i = start;
-    if sql[i] == b'0' && i + 1 < n && matches!(sql[i + 1] | 0x20, b'x' | b'o' | b'b') {
-        i += 2;
-        while i < n && (sql[i].is_ascii_hexdigit() || sql[i] == b'_') {
-            i += 1;
-        }
-        return i;
-    }
-    while i < n && (sql[i].is_ascii_digit() || sql[i] == b'_') {
-        i += 1;
-    }
-    if i < n && sql[i] == b'.' && sql.get(i + 1) != Some(&b'.') {
-        i += 1;
-        while i < n && (sql[i].is_ascii_digit() || sql[i] == b'_') {
-            i += 1;
-        }
-    }
-    if i < n && sql[i] | 0x20 == b'e' {
-        let mut j = i + 1;
-        if j < n && matches!(sql[j], b'+' | b'-') {
-            j += 1;
-        }
-        if j < n && sql[j].is_ascii_digit() {
-            i = j;
-            while i < n && sql[i].is_ascii_digit() {
-                i += 1;
-            }
-        }
-    }
-    i
 }
 
 #[cfg(test)]

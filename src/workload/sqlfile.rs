@@ -3,6 +3,7 @@
 //! psql meta-commands are skipped, and `COPY … FROM stdin` data is passed
 //! over up to its `\.` line.
 
+use super::lexis::dollar_tag;
 use super::sink::EntrySink;
 use super::source::LineReader;
 use super::warnings::{Location, WarningReason};
@@ -196,23 +197,6 @@ impl StatementSplitter {
 
 fn is_ident(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80
-}
-
-fn dollar_tag(b: &[u8]) -> Option<&[u8]> {
-    let mut j = 1;
-    while j < b.len() && b[j] != b'$' {
-        let c = b[j];
-        let ok = if j == 1 {
-            c.is_ascii_alphabetic() || c == b'_' || c >= 0x80
-        } else {
-            is_ident(c)
-        };
-        if !ok {
-            return None;
-        }
-        j += 1;
-    }
-    (j < b.len()).then(|| &b[..=j])
 }
 
 fn is_copy_from_stdin(stmt: &str) -> bool {
