@@ -6,6 +6,7 @@
 //! and `verify-full` and knows nothing of PG* variables or .pgpass, so the
 //! string is read here and the driver's Config is built from the result.
 
+use super::pgpass;
 use anyhow::{Context, Result, anyhow, bail};
 use percent_encoding::percent_decode_str;
 use std::path::PathBuf;
@@ -229,49 +230,14 @@ impl ConnInfo {
             None => PathBuf::from(env("HOME")?).join(".pgpass"),
         };
         let text = std::fs::read_to_string(path).ok()?;
-        let host = self.hosts.first()?;
-        // libpq matches a socket connection against "localhost".
-        let host = if host.starts_with('/') {
-            "localhost"
-        } else {
-            host.as_str()
-        };
-        let port = self.port(0).to_string();
-        let db = self.dbname.as_deref().unwrap_or("");
-        let user = self.user.as_deref().unwrap_or("");
-        text.lines()
-            .filter(|l| !l.trim_start().starts_with('#'))
-            .find_map(|line| {
-                let fields = split_pgpass_line(line);
-                if fields.len() != 5 {
-                    return None;
-                }
-                let fits = |pattern: &str, value: &str| pattern == "*" || pattern == value;
-                (fits(&fields[0], host)
-                    && fits(&fields[1], &port)
-                    && fits(&fields[2], db)
-                    && fits(&fields[3], user))
-                .then(|| fields[4].clone())
-            })
+        pgpass::lookup(
+            &text,
+            self.hosts.first()?,
+            self.port(0),
+            self.dbname.as_deref().unwrap_or(""),
+            self.user.as_deref().unwrap_or(""),
+        )
     }
-}
-
-/// Splits a .pgpass line on unescaped colons, undoing `\:` and `\\`.
-fn split_pgpass_line(line: &str) -> Vec<String> {
-    let mut fields = vec![String::new()];
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                if let Some(n) = chars.next() {
-                    fields.last_mut().expect("never empty").push(n);
-                }
-            }
-            ':' => fields.push(String::new()),
-            c => fields.last_mut().expect("never empty").push(c),
-        }
-    }
-    fields
 }
 
 fn parse_ports(s: &str) -> Result<Vec<u16>> {

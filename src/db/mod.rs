@@ -5,6 +5,7 @@
 pub mod check;
 pub mod connect;
 pub mod conninfo;
+pub mod pgpass;
 pub mod tls;
 
 pub use connect::{SessionSettings, connect};

@@ -17,6 +17,7 @@ pub mod parse_check;
 pub mod pipeline;
 pub mod prefix;
 pub mod rank;
+pub mod severity;
 pub mod sink;
 pub mod source;
 pub mod sqlfile;
