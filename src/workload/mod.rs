@@ -184,3 +184,80 @@ fn add_notes(workload: &mut Workload) {
         );
     }
 }
+
+#[cfg(test)]
+mod robustness {
+    //! Random input through every byte-level reader: nothing may panic.
+
+    use super::normalize::Normalizer;
+    use super::params::{parse_execute_arguments, parse_parameters_detail, prepared_body};
+    use super::prefix::{KNOWN_PREFIXES, LinePrefix};
+    use super::sqlfile::StatementSplitter;
+    use super::timestamp::LogTime;
+
+    /// A small deterministic generator (xorshift), so failures reproduce.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+    }
+
+    /// Bytes biased towards what makes SQL and log lines interesting.
+    const ALPHABET: &[u8] = b"'\"$$()[],;:.-+*/<>=!@#%^&|?`\\ \t\n0123456789eExXbBuU&_selectINfromwhereVALUESarray LOG:  DETAIL: parameters: [1] @ %\xc3\xa9\xff";
+
+    fn random_bytes(rng: &mut Rng, max: usize) -> Vec<u8> {
+        let len = (rng.next() % max as u64) as usize;
+        (0..len)
+            .map(|_| {
+                let r = rng.next();
+                if r % 7 == 0 {
+                    (r >> 8) as u8
+                } else {
+                    ALPHABET[(r >> 8) as usize % ALPHABET.len()]
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn random_input_never_panics() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut normalizer = Normalizer::new();
+        let prefixes: Vec<LinePrefix> = KNOWN_PREFIXES
+            .iter()
+            .chain(["%m|%c|%l|%u|%d|%a|%e| ", "%n %-8u|%q%d:"].iter())
+            .map(|p| LinePrefix::compile(p).unwrap())
+            .collect();
+        let rounds: usize = std::env::var("PGADVISOR_FUZZ_ROUNDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(20_000);
+        for _ in 0..rounds {
+            let bytes = random_bytes(&mut rng, 160);
+            let key = normalizer.normalize(&bytes).to_vec();
+            let _ = super::normalize::render(&key);
+            let _ = super::fingerprint::StatementKind::classify(&key);
+            for p in &prefixes {
+                let _ = p.match_line(&bytes);
+            }
+            let text = String::from_utf8_lossy(&bytes);
+            let _ = parse_parameters_detail(&text);
+            let _ = parse_parameters_detail(&format!("parameters: {text}"));
+            let _ = parse_execute_arguments(&text);
+            let _ = prepared_body(&text);
+            let _ = LogTime::parse(&text);
+            let _ = super::entry::parse_duration(&text);
+            let mut splitter = StatementSplitter::default();
+            for (i, line) in text.split('\n').enumerate() {
+                let _ = splitter.feed_line(line, i as u64);
+            }
+            let _ = splitter.finish();
+            let _ = LinePrefix::compile(&text);
+        }
+    }
+}

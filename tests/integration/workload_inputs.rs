@@ -362,3 +362,94 @@ fn table_report_is_stable() {
     ]);
     insta::assert_snapshot!("workload_table_stderr_verbose", stdout(&out));
 }
+
+/// Writes `text` with a garbage line inserted after line `after` and the
+/// last line cut in half (no newline at the end).
+fn damaged_copy(
+    dir: &std::path::Path,
+    name: &str,
+    text: &str,
+    after: usize,
+    garbage: &str,
+) -> String {
+    let mut lines: Vec<&str> = text.lines().collect();
+    let last = lines.pop().unwrap().to_string();
+    let mut out = String::new();
+    for (i, l) in lines.iter().enumerate() {
+        out.push_str(l);
+        out.push('\n');
+        if i + 1 == after {
+            out.push_str(garbage);
+            out.push('\n');
+        }
+    }
+    out.push_str(&last[..last.len() / 2]);
+    let path = dir.join(name);
+    std::fs::write(&path, out).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+fn warning_lines(doc: &Value, reason: &str) -> Vec<u64> {
+    doc["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["reason"] == reason)
+        .flat_map(|w| w["locations"].as_array().unwrap().clone())
+        .map(|l| {
+            l["at"]
+                .as_str()
+                .unwrap()
+                .rsplit(':')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn damaged_jsonlog_and_csvlog_are_survived() {
+    let dir = tempfile::tempdir().unwrap();
+    // jsonlog: a line that is not JSON, and a cut last record.
+    let json = std::fs::read_to_string(log_fixture("jsonlog.json")).unwrap();
+    let path = damaged_copy(
+        dir.path(),
+        "damaged.json",
+        &json,
+        10,
+        "{\"error_severity\": \"LOG\", oops",
+    );
+    let doc = workload_doc(&path, &[]);
+    assert_eq!(doc["summary"]["inputs"][0]["format"], "json");
+    assert_eq!(
+        doc["summary"]["executions"], 608,
+        "the cut record is a disconnection"
+    );
+    assert_eq!(warning_lines(&doc, "malformed_record"), vec![11]);
+    let total_lines = json.lines().count() as u64 + 1;
+    assert_eq!(
+        warning_lines(&doc, "truncated_last_line"),
+        vec![total_lines]
+    );
+
+    // csvlog: a record with too few columns, and a cut last record.
+    let csv = std::fs::read_to_string(log_fixture("csvlog.csv")).unwrap();
+    let path = damaged_copy(
+        dir.path(),
+        "damaged.csv",
+        &csv,
+        10,
+        "2026-11-28 06:11:50.579 UTC,\"app\",only,four",
+    );
+    let doc = workload_doc(&path, &[]);
+    assert_eq!(doc["summary"]["inputs"][0]["format"], "csv");
+    assert_eq!(doc["summary"]["executions"], 608);
+    assert_eq!(warning_lines(&doc, "malformed_record"), vec![11]);
+    let total_lines = csv.lines().count() as u64 + 1;
+    assert_eq!(
+        warning_lines(&doc, "truncated_last_line"),
+        vec![total_lines]
+    );
+}
