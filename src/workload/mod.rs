@@ -215,7 +215,7 @@ mod robustness {
         (0..len)
             .map(|_| {
                 let r = rng.next();
-                if r % 7 == 0 {
+                if r.is_multiple_of(7) {
                     (r >> 8) as u8
                 } else {
                     ALPHABET[(r >> 8) as usize % ALPHABET.len()]
