@@ -412,44 +412,34 @@ fn warning_lines(doc: &Value, reason: &str) -> Vec<u64> {
 #[test]
 fn damaged_jsonlog_and_csvlog_are_survived() {
     let dir = tempfile::tempdir().unwrap();
-    // jsonlog: a line that is not JSON, and a cut last record.
-    let json = std::fs::read_to_string(log_fixture("jsonlog.json")).unwrap();
-    let path = damaged_copy(
-        dir.path(),
-        "damaged.json",
-        &json,
-        10,
-        "{\"error_severity\": \"LOG\", oops",
-    );
-    let doc = workload_doc(&path, &[]);
-    assert_eq!(doc["summary"]["inputs"][0]["format"], "json");
-    assert_eq!(
-        doc["summary"]["executions"], 608,
-        "the cut record is a disconnection"
-    );
-    assert_eq!(warning_lines(&doc, "malformed_record"), vec![11]);
-    let total_lines = json.lines().count() as u64 + 1;
-    assert_eq!(
-        warning_lines(&doc, "truncated_last_line"),
-        vec![total_lines]
-    );
-
-    // csvlog: a record with too few columns, and a cut last record.
-    let csv = std::fs::read_to_string(log_fixture("csvlog.csv")).unwrap();
-    let path = damaged_copy(
-        dir.path(),
-        "damaged.csv",
-        &csv,
-        10,
-        "2026-11-28 06:11:50.579 UTC,\"app\",only,four",
-    );
-    let doc = workload_doc(&path, &[]);
-    assert_eq!(doc["summary"]["inputs"][0]["format"], "csv");
-    assert_eq!(doc["summary"]["executions"], 608);
-    assert_eq!(warning_lines(&doc, "malformed_record"), vec![11]);
-    let total_lines = csv.lines().count() as u64 + 1;
-    assert_eq!(
-        warning_lines(&doc, "truncated_last_line"),
-        vec![total_lines]
-    );
+    // A record that cannot be decoded after line 10, and the last record
+    // (a disconnection) cut in half.
+    for (fixture, format, garbage) in [
+        ("jsonlog.json", "json", "{\"error_severity\": \"LOG\", oops"),
+        (
+            "csvlog.csv",
+            "csv",
+            "2026-11-28 06:11:50.579 UTC,\"app\",only,four",
+        ),
+    ] {
+        let text = std::fs::read_to_string(log_fixture(fixture)).unwrap();
+        let path = damaged_copy(dir.path(), fixture, &text, 10, garbage);
+        let doc = workload_doc(&path, &[]);
+        assert_eq!(doc["summary"]["inputs"][0]["format"], format);
+        assert_eq!(
+            doc["summary"]["executions"], 608,
+            "{fixture}: every execution kept"
+        );
+        assert_eq!(
+            warning_lines(&doc, "malformed_record"),
+            vec![11],
+            "{fixture}"
+        );
+        let last_line = text.lines().count() as u64 + 1;
+        assert_eq!(
+            warning_lines(&doc, "truncated_last_line"),
+            vec![last_line],
+            "{fixture}"
+        );
+    }
 }
