@@ -2,6 +2,7 @@
 //! strings, TLS, session setup and each query (as .sql files in db/sql/),
 //! so one directory shows exactly what the tool does to a database.
 
+pub mod catalog;
 pub mod check;
 pub mod connect;
 pub mod conninfo;
