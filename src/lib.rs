@@ -6,6 +6,7 @@ pub mod cli;
 pub mod commands;
 pub mod db;
 pub mod render;
+pub mod shape;
 pub mod workload;
 
 use std::process::ExitCode;

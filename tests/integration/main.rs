@@ -4,6 +4,7 @@
 mod catalog;
 mod cli;
 mod connect;
+mod shapes;
 mod tls;
 mod util;
 mod workload_fixtures;
