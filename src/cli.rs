@@ -128,6 +128,26 @@ pub struct WorkloadArgs {
     /// List where each warning happened (first few per reason).
     #[arg(short, long)]
     pub verbose: bool,
+
+    /// Show the workload per table: the columns and expressions its
+    /// statements filter, join, sort and group on, with their calls and
+    /// share of time. Columns are bound through a catalog: -d URL (live) or
+    /// --schema FILE (offline).
+    #[arg(long)]
+    pub by_table: bool,
+
+    /// A schema file (CREATE TABLE / CREATE INDEX / ALTER TABLE, e.g. from
+    /// pg_dump --schema-only) to bind columns offline, for --by-table.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "database",
+        requires = "by_table"
+    )]
+    pub schema: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub connect: ConnectArgs,
 }
 
 #[derive(Debug, Args)]

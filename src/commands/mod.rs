@@ -14,7 +14,7 @@ pub const EXIT_GATE: u8 = 3;
 
 pub async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Workload(args) => workload::run(args),
+        Command::Workload(args) => workload::run(args).await,
         Command::Check(args) => check::run(args).await,
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),

@@ -1,16 +1,21 @@
 //! `pgadvisor workload`: ingest, rank, render.
 
+use crate::catalog::schema_file::load_schema_file;
+use crate::catalog::{Catalog, CatalogSource};
 use crate::cli::{TableOrJson, WorkloadArgs};
+use crate::db::{SessionSettings, connect, resolve_from_env};
+use crate::render::by_table::{write_by_table, write_by_table_json};
 use crate::render::workload_json::write_workload_json;
 use crate::render::workload_table::write_workload_table;
+use crate::shape::usage::usage_by_table;
 use crate::workload::rank::rank;
 use crate::workload::{CollectOptions, IngestOptions, Progress, ingest};
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::Write;
 use std::process::ExitCode;
 
-pub fn run(args: WorkloadArgs) -> Result<ExitCode> {
+pub async fn run(args: WorkloadArgs) -> Result<ExitCode> {
     if args.inputs.iter().filter(|p| *p == "-").count() > 1 {
         bail!("stdin (-) can be given only once");
     }
@@ -41,6 +46,27 @@ pub fn run(args: WorkloadArgs) -> Result<ExitCode> {
             first_warning(&workload)
         );
     }
+    if args.by_table {
+        let catalog = load_catalog(&args).await?;
+        let report = usage_by_table(
+            &workload,
+            catalog
+                .as_ref()
+                .unwrap_or(&Catalog::new(CatalogSource::SchemaFile)),
+        );
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        match args.format {
+            TableOrJson::Json => {
+                write_by_table_json(&mut out, &workload, catalog.as_ref(), &report)?
+            }
+            TableOrJson::Table => {
+                write_by_table(&mut out, &workload, catalog.as_ref(), &report, args.top)?
+            }
+        }
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let order = rank(&workload.fingerprints, args.sort, args.top);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -52,6 +78,25 @@ pub fn run(args: WorkloadArgs) -> Result<ExitCode> {
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The catalog for --by-table: a schema file, a live database, or none.
+async fn load_catalog(args: &WorkloadArgs) -> Result<Option<Catalog>> {
+    if let Some(path) = &args.schema {
+        return Ok(Some(load_schema_file(&path.to_string_lossy())?));
+    }
+    if args.connect.database.is_none() && std::env::var_os("PGHOST").is_none() {
+        return Ok(None);
+    }
+    let info = resolve_from_env(
+        args.connect.database.as_deref(),
+        args.connect.connect_timeout,
+    )?;
+    let client = connect(&info, &SessionSettings::default()).await?;
+    let catalog = crate::db::catalog::load_catalog(&client)
+        .await
+        .with_context(|| format!("reading the catalog of {}", info.display_url()))?;
+    Ok(Some(catalog))
 }
 
 fn first_warning(workload: &crate::workload::Workload) -> String {

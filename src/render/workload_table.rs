@@ -2,7 +2,7 @@
 //! warnings (with locations under --verbose).
 
 use super::table::{fmt_ms, new_table, one_line};
-use super::workload_json::WorkloadDocument;
+use super::workload_json::{Summary, WorkloadDocument};
 use crate::workload::Workload;
 use crate::workload::rank::SortKey;
 use comfy_table::{Cell, CellAlignment};
@@ -14,15 +14,8 @@ const QUERY_WIDTH: usize = 70;
 /// Width of every column but the query, borders included (roughly).
 const OTHER_COLUMNS_WIDTH: usize = 95;
 
-pub fn write_workload_table(
-    out: &mut impl Write,
-    workload: &Workload,
-    order: &[usize],
-    sort: SortKey,
-    verbose: bool,
-) -> std::io::Result<()> {
-    let doc = WorkloadDocument::build(workload, order, sort);
-    let s = &doc.summary;
+/// The lines above every workload report: inputs, totals, time span.
+pub fn write_summary(out: &mut impl Write, s: &Summary<'_>) -> std::io::Result<()> {
     for input in s.inputs {
         let prefix = input
             .log_line_prefix
@@ -65,6 +58,18 @@ pub fn write_workload_table(
     if s.filtered_out > 0 {
         writeln!(out, "{} entries left out by the filters", s.filtered_out)?;
     }
+    Ok(())
+}
+
+pub fn write_workload_table(
+    out: &mut impl Write,
+    workload: &Workload,
+    order: &[usize],
+    sort: SortKey,
+    verbose: bool,
+) -> std::io::Result<()> {
+    let doc = WorkloadDocument::build(workload, order, sort);
+    write_summary(out, &doc.summary)?;
     writeln!(out)?;
 
     let mut table = new_table();

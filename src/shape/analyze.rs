@@ -94,9 +94,11 @@ impl<'c> Analyzer<'c> {
 
     fn access(&mut self, table: &QualifiedName) -> &mut TableAccess {
         let known = self.catalog.get(table).is_some();
-        self.accesses
-            .entry(table.clone())
-            .or_insert_with(|| TableAccess::new(table.clone(), known))
+        self.accesses.entry(table.clone()).or_insert_with(|| {
+            let mut access = TableAccess::new(table.clone(), known);
+            access.system = super::is_system_schema(&table.schema);
+            access
+        })
     }
 
     pub fn statement(&mut self, statement: &Statement) {
@@ -494,19 +496,7 @@ impl<'c> Analyzer<'c> {
                         self.base_source(rel.name.clone(), Some(cols))
                     }
                     None => {
-                        let qualified = QualifiedName::new(
-                            schema.clone().unwrap_or_else(|| {
-                                self.catalog
-                                    .search_path
-                                    .first()
-                                    .cloned()
-                                    .unwrap_or_else(|| "public".to_string())
-                            }),
-                            table_name.clone(),
-                        );
-                        self.problems.insert(BindingProblem::UnknownTable {
-                            table: qualified.to_string(),
-                        });
+                        let qualified = self.unknown_table(schema.as_deref(), &table_name);
                         self.base_source(qualified, None)
                     }
                 };
@@ -568,6 +558,29 @@ impl<'c> Analyzer<'c> {
             })
             .collect();
         self.add_source(name, SourceKind::Derived { columns });
+    }
+
+    /// A table the catalog lacks: qualified the way the server would (an
+    /// unqualified `pg_*` name is a system catalog, searched first), and
+    /// reported unless it is a system table.
+    fn unknown_table(&mut self, schema: Option<&str>, name: &str) -> QualifiedName {
+        let schema = match schema {
+            Some(s) => s.to_string(),
+            None if name.starts_with("pg_") => "pg_catalog".to_string(),
+            None => self
+                .catalog
+                .search_path
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "public".to_string()),
+        };
+        let qualified = QualifiedName::new(schema, name);
+        if !super::is_system_schema(&qualified.schema) {
+            self.problems.insert(BindingProblem::UnknownTable {
+                table: qualified.to_string(),
+            });
+        }
+        qualified
     }
 
     fn base_source(&mut self, table: QualifiedName, columns: Option<Vec<String>>) -> SourceKind {
@@ -1271,22 +1284,7 @@ impl<'c> Analyzer<'c> {
                 rel.name.clone(),
                 Some(rel.columns.iter().map(|c| c.name.clone()).collect()),
             ),
-            None => {
-                let q = QualifiedName::new(
-                    schema.map(str::to_string).unwrap_or_else(|| {
-                        self.catalog
-                            .search_path
-                            .first()
-                            .cloned()
-                            .unwrap_or_else(|| "public".to_string())
-                    }),
-                    name,
-                );
-                self.problems.insert(BindingProblem::UnknownTable {
-                    table: q.to_string(),
-                });
-                (q, None)
-            }
+            None => (self.unknown_table(schema, name), None),
         };
         self.access(&table).kinds.insert(kind);
         self.add_source(

@@ -6,6 +6,7 @@
 mod analyze;
 pub mod lexical;
 mod scope;
+pub mod usage;
 
 use crate::catalog::{Catalog, QualifiedName};
 use serde::Serialize;
@@ -174,6 +175,9 @@ pub struct TableAccess {
     pub known: bool,
     /// Found only by a lexical scan of a statement that does not parse.
     pub guessed: bool,
+    /// A system catalog (pg_catalog, information_schema): not indexable by
+    /// users, never reported as unknown.
+    pub system: bool,
     pub kinds: BTreeSet<AccessKind>,
     pub filters: Vec<Predicate>,
     pub joins: Vec<JoinKey>,
@@ -197,6 +201,7 @@ impl TableAccess {
             table,
             known,
             guessed: false,
+            system: false,
             kinds: BTreeSet::new(),
             filters: Vec::new(),
             joins: Vec::new(),
@@ -247,8 +252,13 @@ impl StatementShape {
     pub fn fully_bound(&self) -> bool {
         self.parse_error.is_none()
             && self.problems.is_empty()
-            && self.tables.iter().all(|t| t.known)
+            && self.tables.iter().all(|t| t.known || t.system)
     }
+}
+
+/// Schemas of the system catalogs.
+pub fn is_system_schema(schema: &str) -> bool {
+    matches!(schema, "pg_catalog" | "information_schema" | "pg_toast")
 }
 
 /// Parses `sql` (PostgreSQL dialect) and computes its shape. `params` are
