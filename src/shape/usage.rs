@@ -173,7 +173,7 @@ pub fn usage_by_table(workload: &Workload, catalog: &Catalog) -> UsageReport {
                         under_or_or_not: u.under,
                         calls: u.calls,
                         total_ms: u.total_us as f64 / 1000.0,
-                        share: u.total_us as f64 / workload_us as f64,
+                        share: share(u.total_us, workload_us),
                         fingerprints: ids.len(),
                         fingerprint_ids: ids.into_iter().take(IDS_KEPT).map(|(_, id)| id).collect(),
                     }
@@ -193,7 +193,7 @@ pub fn usage_by_table(workload: &Workload, catalog: &Catalog) -> UsageReport {
                 guessed: t.guessed,
                 calls: t.calls,
                 total_ms: t.total_us as f64 / 1000.0,
-                share: t.total_us as f64 / workload_us as f64,
+                share: share(t.total_us, workload_us),
                 fingerprints: t.fingerprints,
                 calls_by_kind: t.by_kind,
                 row_estimate: rel.and_then(|r| r.stats).map(|s| s.row_estimate),
@@ -283,6 +283,11 @@ fn add_shape(
             add((UseKind::DistinctOn, d.clone(), String::new()), false);
         }
     }
+}
+
+/// A share of the workload's time, to four decimals (as in the workload JSON).
+fn share(part_us: u64, whole_us: u64) -> f64 {
+    (part_us as f64 / whole_us as f64 * 1e4).round() / 1e4
 }
 
 /// Short names of predicate operators, as shown and in JSON.
