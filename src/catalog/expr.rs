@@ -5,7 +5,8 @@
 //! (`(email)::text`, `'active'::text`) removed, unquoted names lower-cased.
 
 use sqlparser::ast::{
-    CastKind, DataType, Expr, Ident, ObjectNamePart, Value, ValueWithSpan, visit_expressions_mut,
+    Array, BinaryOperator, CastKind, DataType, Expr, Ident, InTarget, ObjectNamePart, Value,
+    ValueWithSpan, visit_expressions_mut,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
@@ -47,6 +48,22 @@ pub fn canonicalize(expr: &mut Expr) {
                     format: None,
                 } if deparse_cast(inner, data_type) => {
                     *e = std::mem::replace(inner.as_mut(), Expr::value(Value::Null))
+                }
+                // The server stores `x IN (a, b)` as `x = ANY (ARRAY[a, b])`.
+                Expr::In {
+                    expr: left,
+                    target: InTarget::List(items),
+                    negated: false,
+                    ..
+                } => {
+                    let left = std::mem::replace(left.as_mut(), Expr::value(Value::Null));
+                    let elem = std::mem::take(items);
+                    *e = Expr::AnyOp {
+                        left: Box::new(left),
+                        compare_op: BinaryOperator::Eq,
+                        right: Box::new(Expr::Array(Array { elem, named: true })),
+                        is_some: false,
+                    };
                 }
                 _ => break,
             }
@@ -117,6 +134,10 @@ mod tests {
                 "date_trunc('day'::text, created_at)",
             ),
             ("status = 'new'", "status = 'new'::order_status"),
+            (
+                "status IN ('a', 'b')",
+                "status = ANY (ARRAY['a'::order_status, 'b'::order_status])",
+            ),
             (
                 "at > '2026-01-01'",
                 "(at > '2026-01-01'::timestamp with time zone)",

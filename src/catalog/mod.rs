@@ -134,6 +134,9 @@ pub struct Index {
     pub primary: bool,
     /// False for an index left invalid by a failed CREATE INDEX CONCURRENTLY.
     pub valid: bool,
+    /// It enforces a PRIMARY KEY, UNIQUE or EXCLUDE constraint (dropping
+    /// it means dropping the constraint).
+    pub backs_constraint: bool,
     /// `pg_get_indexdef` (live) or the statement as written (schema file).
     pub definition: String,
     pub size_bytes: Option<i64>,

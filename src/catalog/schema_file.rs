@@ -54,11 +54,11 @@ pub fn load_schema_text(text: &str, origin: &str) -> Catalog {
             }
             continue;
         }
-        let sql = strip_identity_options(strip_with_data(&sql));
-        match Parser::parse_sql(&dialect, sql) {
+        let sql = strip_index_only(strip_identity_options(strip_with_data(&sql)));
+        match Parser::parse_sql(&dialect, &sql) {
             Ok(parsed) => {
                 for statement in parsed {
-                    loader.statement(statement, sql);
+                    loader.statement(statement, &sql);
                 }
             }
             Err(e) => {
@@ -79,7 +79,77 @@ pub fn load_schema_text(text: &str, origin: &str) -> Catalog {
         ));
     }
     loader.catalog.search_path = loader.search_path;
+    propagate_partition_indexes(&mut loader.catalog);
     loader.catalog
+}
+
+/// An index on a partitioned table exists on every partition too, under a
+/// name PostgreSQL generates (`<partition>_<columns>_idx`, `…_key` for a
+/// unique constraint, `<partition>_pkey`). pg_dump writes them out; plain
+/// DDL does not, so they are added here unless a partition already has an
+/// index with the same definition.
+fn propagate_partition_indexes(catalog: &mut Catalog) {
+    let parents: Vec<(QualifiedName, Vec<Index>)> = catalog
+        .relations
+        .values()
+        .filter(|r| r.kind == RelationKind::PartitionedTable)
+        .map(|r| (r.name.clone(), r.indexes.clone()))
+        .collect();
+    for (parent, indexes) in parents {
+        let children: Vec<QualifiedName> = catalog
+            .relations
+            .values()
+            .filter(|r| r.partition_of.as_ref() == Some(&parent))
+            .map(|r| r.name.clone())
+            .collect();
+        for child in children {
+            let Some(rel) = catalog.relation_mut(&child) else {
+                continue;
+            };
+            for index in &indexes {
+                let present = rel.indexes.iter().any(|i| {
+                    i.keys == index.keys
+                        && i.method == index.method
+                        && i.predicate == index.predicate
+                        && i.include == index.include
+                });
+                if present {
+                    continue;
+                }
+                let mut copy = index.clone();
+                let columns: Vec<String> = index_column_names(&index.keys);
+                copy.name = if index.primary {
+                    generated_name(&child.name, &[], "pkey")
+                } else if index.backs_constraint {
+                    generated_name(&child.name, &columns, "key")
+                } else {
+                    generated_name(&child.name, &columns, "idx")
+                };
+                copy.definition = format!("(partition of {} index {})", parent, index.name);
+                rel.indexes.push(copy);
+            }
+        }
+    }
+}
+
+/// Column names PostgreSQL uses in a generated index name: the column, or
+/// `expr` for an expression (`expr1`, `expr2`… when repeated).
+fn index_column_names(keys: &[IndexKey]) -> Vec<String> {
+    let mut expressions = 0;
+    keys.iter()
+        .map(|k| {
+            if k.is_expression {
+                expressions += 1;
+                if expressions == 1 {
+                    "expr".to_string()
+                } else {
+                    format!("expr{}", expressions - 1)
+                }
+            } else {
+                k.text.clone()
+            }
+        })
+        .collect()
 }
 
 /// `CREATE MATERIALIZED VIEW … WITH [NO] DATA`: the data clause says nothing
@@ -98,6 +168,23 @@ fn strip_with_data(sql: &str) -> &str {
         }
     }
     sql
+}
+
+/// `CREATE INDEX … ON ONLY parent …` (pg_dump, for a partitioned table's
+/// index): ONLY changes nothing in the model and sqlparser rejects it.
+fn strip_index_only(sql: &str) -> std::borrow::Cow<'_, str> {
+    let lower = sql.to_ascii_lowercase();
+    if !(lower.starts_with("create index") || lower.starts_with("create unique index")) {
+        return std::borrow::Cow::Borrowed(sql);
+    }
+    match lower.find(" on only ") {
+        Some(p) => std::borrow::Cow::Owned(format!(
+            "{} on {}",
+            &sql[..p],
+            &sql[p + " on only ".len()..]
+        )),
+        None => std::borrow::Cow::Borrowed(sql),
+    }
 }
 
 /// `… ADD GENERATED ALWAYS AS IDENTITY (SEQUENCE NAME … CACHE 1)`: the
@@ -450,6 +537,7 @@ impl Loader {
             unique: i.unique,
             primary: false,
             valid: true,
+            backs_constraint: false,
             definition: sql.trim().to_string(),
             size_bytes: None,
             scans: None,
@@ -608,6 +696,7 @@ fn constraint_index(name: Option<String>, table: &str, columns: &[String], prima
         unique: true,
         primary,
         valid: true,
+        backs_constraint: true,
         size_bytes: None,
         scans: None,
     }

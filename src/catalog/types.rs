@@ -17,8 +17,8 @@ pub fn canonical_type(written: &str) -> String {
         let dims = t[open..].matches('[').count();
         return format!("{}{}", canonical_type(&t[..open]), "[]".repeat(dims));
     }
-    if t.starts_with('"') {
-        return t.trim_matches('"').to_string();
+    if t.contains('"') {
+        return quoted_type(t);
     }
     // `timestamp(3) with time zone`: the arguments sit inside the name.
     let (base, args) = match (lower.find('('), lower.find(')')) {
@@ -87,6 +87,37 @@ pub fn canonical_type(written: &str) -> String {
         return format!("{name}{args}");
     }
     name.to_string()
+}
+
+/// A type written with quotes (`"Role"`, `"public"."Role"`): format_type()
+/// shows it quoted when its name needs quotes, unqualified on the search
+/// path.
+fn quoted_type(t: &str) -> String {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut in_quotes = false;
+    let mut chars = t.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if in_quotes && chars.peek() == Some(&'"') => {
+                current.push('"');
+                chars.next();
+            }
+            '"' => in_quotes = !in_quotes,
+            '.' if !in_quotes => parts.push(std::mem::take(&mut current)),
+            c if in_quotes => current.push(c),
+            c => current.push(c.to_ascii_lowercase()),
+        }
+    }
+    parts.push(current);
+    if parts.len() > 1 && matches!(parts[0].as_str(), "public" | "pg_catalog") {
+        parts.remove(0);
+    }
+    parts
+        .iter()
+        .map(|p| super::quote_ident(p))
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// Whether a column type written in DDL is one of the serial types, which
@@ -295,7 +326,9 @@ mod tests {
             ("pg_catalog.int4", "integer"),
             ("public.order_status", "order_status"),
             ("order_status", "order_status"),
-            ("\"Mood\"", "Mood"),
+            ("\"Mood\"", "\"Mood\""),
+            ("\"public\".\"Role\"", "\"Role\""),
+            ("\"mood\"", "mood"),
         ] {
             assert_eq!(canonical_type(written), canonical, "{written}");
         }

@@ -182,6 +182,7 @@ pub async fn load_catalog(client: &Client) -> Result<Catalog> {
             unique: row.get("is_unique"),
             primary: row.get("is_primary"),
             valid: row.get("is_valid"),
+            backs_constraint: row.get("backs_constraint"),
             definition: row.get("definition"),
             size_bytes: row.get("size_bytes"),
             scans: row.get("scans"),

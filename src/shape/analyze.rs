@@ -14,8 +14,8 @@ use sqlparser::ast::{
     AssignmentTarget, BinaryOperator, ConflictTarget, Distinct, Expr, FromTable, FunctionArg,
     FunctionArgExpr, GroupByExpr, InTarget, Join, JoinConstraint, JoinOperator, LimitClause,
     ObjectName, ObjectNamePart, OnConflictAction, OnInsert, OrderByKind, Query, Select, SelectItem,
-    SetExpr, Statement, TableFactor, TableObject, TableWithJoins, UnaryOperator, Value,
-    ValueWithSpan, visit_expressions_mut,
+    SelectItemQualifiedWildcardKind, SetExpr, Statement, TableFactor, TableObject, TableWithJoins,
+    UnaryOperator, Value, ValueWithSpan, visit_expressions_mut,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::ControlFlow;
@@ -101,16 +101,16 @@ impl<'c> Analyzer<'c> {
         })
     }
 
-    pub fn statement(&mut self, statement: &Statement) {
+    /// Analyzes a statement; returns its output columns (a query's, or a
+    /// DML statement's RETURNING list, which a CTE can select from).
+    pub fn statement(&mut self, statement: &Statement) -> Vec<DerivedColumn> {
         match statement {
-            Statement::Query(q) => {
-                self.query(q);
-            }
+            Statement::Query(q) => self.query(q),
             Statement::Insert(insert) => self.insert(insert),
             Statement::Update(update) => self.update(update),
             Statement::Delete(delete) => self.delete(delete),
             Statement::Explain { statement, .. } => self.statement(statement),
-            _ => {}
+            _ => Vec::new(),
         }
     }
 
@@ -196,11 +196,17 @@ impl<'c> Analyzer<'c> {
                         self.reads(e);
                     }
                 }
-                Vec::new()
+                // PostgreSQL names VALUES columns column1, column2, …
+                let width = values.rows.first().map_or(0, |r| r.content.len());
+                (1..=width)
+                    .map(|i| DerivedColumn {
+                        name: format!("column{i}"),
+                        origin: None,
+                    })
+                    .collect()
             }
             SetExpr::Insert(s) | SetExpr::Update(s) | SetExpr::Delete(s) | SetExpr::Merge(s) => {
-                self.statement(s);
-                Vec::new()
+                self.statement(s)
             }
             SetExpr::Table(_) => Vec::new(),
         }
@@ -282,7 +288,7 @@ impl<'c> Analyzer<'c> {
                     .iter()
                     .filter_map(|src| match &src.kind {
                         SourceKind::Base { table, .. } => Some(table.clone()),
-                        SourceKind::Derived { .. } => None,
+                        SourceKind::Derived { .. } | SourceKind::Opaque { .. } => None,
                     })
                     .collect()
             })
@@ -323,26 +329,22 @@ impl<'c> Analyzer<'c> {
                 }
             }
             SelectItem::QualifiedWildcard(kind, _) => {
-                let qualifier = kind.to_string();
-                let name = qualifier
-                    .rsplit('.')
-                    .next()
-                    .unwrap_or("")
-                    .trim_matches('"')
-                    .to_string();
-                let sources = self
+                let SelectItemQualifiedWildcardKind::ObjectName(qualifier) = kind else {
+                    return;
+                };
+                let (_, name) = split_name(qualifier);
+                let source = self
                     .scopes
-                    .last()
-                    .map(|s| s.sources.clone())
-                    .unwrap_or_default();
-                match sources
                     .iter()
-                    .find(|s| s.name == name || s.name == name.to_lowercase())
-                {
-                    Some(source) => self.star(source, out),
+                    .rev()
+                    .find_map(|s| s.sources.iter().rev().find(|src| src.name == name))
+                    .cloned();
+                match source {
+                    Some(source) => self.star(&source, out),
                     None => {
-                        self.problems
-                            .insert(BindingProblem::UnknownQualifier { qualifier });
+                        self.problems.insert(BindingProblem::UnknownQualifier {
+                            qualifier: qualifier.to_string(),
+                        });
                     }
                 }
             }
@@ -362,6 +364,10 @@ impl<'c> Analyzer<'c> {
                 }
             }
             SourceKind::Derived { columns } => out.extend(columns.iter().cloned()),
+            SourceKind::Opaque { column } => out.push(DerivedColumn {
+                name: column.clone(),
+                origin: None,
+            }),
         }
     }
 
@@ -447,6 +453,26 @@ impl<'c> Analyzer<'c> {
 
     fn table_factor(&mut self, factor: &TableFactor) {
         match factor {
+            TableFactor::Table {
+                name,
+                alias,
+                args: Some(args),
+                ..
+            } => {
+                // generate_series(…), websearch_to_tsquery(…): a function in FROM.
+                for arg in &args.args {
+                    if let FunctionArg::Unnamed(FunctionArgExpr::Expr(e))
+                    | FunctionArg::Named {
+                        arg: FunctionArgExpr::Expr(e),
+                        ..
+                    } = arg
+                    {
+                        self.reads(e);
+                    }
+                }
+                let (_, function) = split_name(name);
+                self.function_source(&function, alias.as_ref());
+            }
             TableFactor::Table { name, alias, .. } => {
                 let (schema, table_name) = split_name(name);
                 let visible = alias
@@ -549,15 +575,36 @@ impl<'c> Analyzer<'c> {
 
     /// A table function's rows: columns named by the alias, not tied to a table.
     fn opaque_source(&mut self, alias: Option<&sqlparser::ast::TableAlias>) {
-        let (name, columns) = alias_parts(alias);
-        let columns = columns
-            .into_iter()
-            .map(|n| DerivedColumn {
-                name: n,
-                origin: None,
-            })
-            .collect();
-        self.add_source(name, SourceKind::Derived { columns });
+        self.function_source("", alias);
+    }
+
+    /// A function in FROM. With an alias column list, those are its
+    /// columns; otherwise a function returning one value names its column
+    /// after the alias (or itself), and a set-returning record function has
+    /// columns we cannot know — those bind as computed, never as unknown.
+    fn function_source(&mut self, function: &str, alias: Option<&sqlparser::ast::TableAlias>) {
+        let (name, alias_columns) = alias_parts(alias);
+        let name = if name.is_empty() {
+            function.to_string()
+        } else {
+            name
+        };
+        let kind = if alias_columns.is_empty() {
+            SourceKind::Opaque {
+                column: name.clone(),
+            }
+        } else {
+            SourceKind::Derived {
+                columns: alias_columns
+                    .into_iter()
+                    .map(|n| DerivedColumn {
+                        name: n,
+                        origin: None,
+                    })
+                    .collect(),
+            }
+        };
+        self.add_source(name, kind);
     }
 
     /// A table the catalog lacks: qualified the way the server would (an
@@ -590,7 +637,21 @@ impl<'c> Analyzer<'c> {
 
     fn add_source(&mut self, name: String, kind: SourceKind) {
         if let Some(scope) = self.scopes.last_mut() {
-            scope.sources.push(Source { name, kind });
+            scope.sources.push(Source {
+                name,
+                kind,
+                qualified_only: false,
+            });
+        }
+    }
+
+    fn add_qualified_only_source(&mut self, name: String, kind: SourceKind) {
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.sources.push(Source {
+                name,
+                kind,
+                qualified_only: true,
+            });
         }
     }
 
@@ -1126,9 +1187,9 @@ impl<'c> Analyzer<'c> {
 
     // ---- DML -----------------------------------------------------------
 
-    fn insert(&mut self, insert: &sqlparser::ast::Insert) {
+    fn insert(&mut self, insert: &sqlparser::ast::Insert) -> Vec<DerivedColumn> {
         let TableObject::TableName(name) = &insert.table else {
-            return;
+            return Vec::new();
         };
         self.scopes.push(Scope::default());
         let (schema, table_name) = split_name(name);
@@ -1159,8 +1220,9 @@ impl<'c> Analyzer<'c> {
                 }
             }
             if let OnConflictAction::DoUpdate(update) = &conflict.action {
-                // EXCLUDED is the proposed row, not a table.
-                self.add_source(
+                // EXCLUDED is the proposed row, not a table; unqualified
+                // names in DO UPDATE are the target's.
+                self.add_qualified_only_source(
                     "excluded".to_string(),
                     SourceKind::Derived {
                         columns: self
@@ -1186,15 +1248,17 @@ impl<'c> Analyzer<'c> {
                 }
             }
         }
+        let mut out = Vec::new();
         if let Some(returning) = &insert.returning {
             for item in returning {
-                self.projection_item(item, &mut Vec::new());
+                self.projection_item(item, &mut out);
             }
         }
         self.scopes.pop();
+        out
     }
 
-    fn update(&mut self, update: &sqlparser::ast::Update) {
+    fn update(&mut self, update: &sqlparser::ast::Update) -> Vec<DerivedColumn> {
         self.scopes.push(Scope::default());
         let target = match &update.table.relation {
             TableFactor::Table { name, alias, .. } => {
@@ -1223,12 +1287,14 @@ impl<'c> Analyzer<'c> {
         if let Some(selection) = &update.selection {
             self.predicates(selection, Context::top("where"));
         }
+        let mut out = Vec::new();
         if let Some(returning) = &update.returning {
             for item in returning {
-                self.projection_item(item, &mut Vec::new());
+                self.projection_item(item, &mut out);
             }
         }
         self.scopes.pop();
+        out
     }
 
     fn assignment(&mut self, target: &QualifiedName, a: &sqlparser::ast::Assignment) {
@@ -1243,7 +1309,7 @@ impl<'c> Analyzer<'c> {
         self.reads(&a.value);
     }
 
-    fn delete(&mut self, delete: &sqlparser::ast::Delete) {
+    fn delete(&mut self, delete: &sqlparser::ast::Delete) -> Vec<DerivedColumn> {
         self.scopes.push(Scope::default());
         let from = match &delete.from {
             FromTable::WithFromKeyword(t) | FromTable::WithoutKeyword(t) => t,
@@ -1263,12 +1329,14 @@ impl<'c> Analyzer<'c> {
         if let Some(selection) = &delete.selection {
             self.predicates(selection, Context::top("where"));
         }
+        let mut out = Vec::new();
         if let Some(returning) = &delete.returning {
             for item in returning {
-                self.projection_item(item, &mut Vec::new());
+                self.projection_item(item, &mut out);
             }
         }
         self.scopes.pop();
+        out
     }
 
     /// The table an INSERT / UPDATE / DELETE writes, added to the scope.
@@ -1363,6 +1431,15 @@ fn collect_refs(
         match x {
             Expr::Subquery(q) | Expr::Exists { subquery: q, .. } => {
                 subqueries.push((**q).clone());
+                *x = Expr::value(Value::Null);
+            }
+            // ARRAY(SELECT …)
+            Expr::Function(f)
+                if matches!(f.args, sqlparser::ast::FunctionArguments::Subquery(_)) =>
+            {
+                if let sqlparser::ast::FunctionArguments::Subquery(q) = &f.args {
+                    subqueries.push((**q).clone());
+                }
                 *x = Expr::value(Value::Null);
             }
             Expr::In {

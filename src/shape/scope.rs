@@ -24,6 +24,9 @@ pub enum SourceKind {
     },
     /// A CTE, subquery in FROM, or expanded view.
     Derived { columns: Vec<DerivedColumn> },
+    /// A function in FROM whose columns are not known: `column` is the one
+    /// a scalar function would have; any other name binds as computed.
+    Opaque { column: String },
 }
 
 /// A table visible in a scope under `name` (its alias, or its own name).
@@ -31,6 +34,8 @@ pub enum SourceKind {
 pub struct Source {
     pub name: String,
     pub kind: SourceKind,
+    /// Only reachable qualified (EXCLUDED in ON CONFLICT DO UPDATE).
+    pub qualified_only: bool,
 }
 
 /// One query level's sources; outer levels are searched for correlation.
@@ -92,8 +97,16 @@ pub fn bind(scopes: &[Scope], qualifier: Option<&str>, column: &str) -> Binding 
                 let mut found: Vec<Binding> = Vec::new();
                 let mut names: Vec<String> = Vec::new();
                 let mut unknown_tables = 0usize;
-                for source in &scope.sources {
+                let mut unknowable = 0usize;
+                for source in scope.sources.iter().filter(|s| !s.qualified_only) {
                     match &source.kind {
+                        // System catalogs and record-returning functions:
+                        // their columns are not known, and not worth binding.
+                        SourceKind::Base {
+                            table,
+                            columns: None,
+                        } if crate::shape::is_system_schema(&table.schema) => unknowable += 1,
+                        SourceKind::Opaque { column: c } if c != column => unknowable += 1,
                         SourceKind::Base { columns: None, .. } => unknown_tables += 1,
                         _ => {
                             if let Some(b) = bind_in(source, column, depth) {
@@ -105,6 +118,11 @@ pub fn bind(scopes: &[Scope], qualifier: Option<&str>, column: &str) -> Binding 
                 }
                 match found.len() {
                     1 if unknown_tables == 0 => return found.remove(0),
+                    0 if unknown_tables == 0 && unknowable > 0 => return Binding::Computed,
+                    // `json_agg(u)`: a table's name alone is its whole row.
+                    0 if unknown_tables == 0 && scope.sources.iter().any(|s| s.name == column) => {
+                        return Binding::Computed;
+                    }
                     0 if unknown_tables == 0 => continue,
                     0 if unknown_tables == 1 && scope.sources.len() == 1 => {
                         // The only table in scope, not in the catalog: the
@@ -133,12 +151,16 @@ pub fn bind(scopes: &[Scope], qualifier: Option<&str>, column: &str) -> Binding 
     }
 }
 
+/// Columns every table has.
+const SYSTEM_COLUMNS: &[&str] = &["ctid", "xmin", "xmax", "cmin", "cmax", "tableoid", "oid"];
+
 fn bind_in(source: &Source, column: &str, depth: usize) -> Option<Binding> {
     match &source.kind {
+        SourceKind::Opaque { .. } => Some(Binding::Computed),
         SourceKind::Base { table, columns } => {
             let known = columns
                 .as_ref()
-                .is_none_or(|c| c.iter().any(|x| x == column));
+                .is_none_or(|c| c.iter().any(|x| x == column) || SYSTEM_COLUMNS.contains(&column));
             known.then(|| Binding::Base {
                 table: table.clone(),
                 operand: Operand::Column {
@@ -167,6 +189,7 @@ mod tests {
 
     fn base(name: &str, table: &str, cols: Option<&[&str]>) -> Source {
         Source {
+            qualified_only: false,
             name: name.to_string(),
             kind: SourceKind::Base {
                 table: QualifiedName::new("public", table),
