@@ -60,9 +60,14 @@ pub async fn run(args: WorkloadArgs) -> Result<ExitCode> {
             TableOrJson::Json => {
                 write_by_table_json(&mut out, &workload, catalog.as_ref(), &report)?
             }
-            TableOrJson::Table => {
-                write_by_table(&mut out, &workload, catalog.as_ref(), &report, args.top)?
-            }
+            TableOrJson::Table => write_by_table(
+                &mut out,
+                &workload,
+                catalog.as_ref(),
+                &report,
+                args.top,
+                args.verbose,
+            )?,
         }
         out.flush()?;
         return Ok(ExitCode::SUCCESS);

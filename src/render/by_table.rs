@@ -2,8 +2,8 @@
 //! docs/json.md) and as a terminal report.
 
 use super::table::{fmt_ms, new_table, one_line};
-use super::workload_json::{Summary, WorkloadDocument};
-use super::workload_table::write_summary;
+use super::workload_json::{Summary, WarningEntry, WorkloadDocument};
+use super::workload_table::{write_notes_and_warnings, write_summary};
 use crate::catalog::{Catalog, CatalogSource};
 use crate::shape::usage::{ShapeCoverage, TableUsage, UsageReport};
 use crate::workload::Workload;
@@ -29,6 +29,8 @@ struct ByTableDocument<'a> {
     command: &'static str,
     view: &'static str,
     summary: Summary<'a>,
+    notes: &'a [String],
+    warnings: Vec<WarningEntry>,
     catalog: CatalogSummary<'a>,
     coverage: &'a ShapeCoverage,
     tables: &'a [TableUsage],
@@ -64,6 +66,8 @@ pub fn write_by_table_json(
         command: "workload",
         view: "by_table",
         summary: workload_doc.summary,
+        notes: workload_doc.notes,
+        warnings: workload_doc.warnings,
         catalog: catalog_summary(catalog),
         coverage: &report.coverage,
         tables: &report.tables,
@@ -78,6 +82,7 @@ pub fn write_by_table(
     catalog: Option<&Catalog>,
     report: &UsageReport,
     top: usize,
+    verbose: bool,
 ) -> std::io::Result<()> {
     let doc = WorkloadDocument::build(workload, &[], SortKey::Total);
     write_summary(out, &doc.summary)?;
@@ -181,7 +186,8 @@ pub fn write_by_table(
             report.tables.len() - shown
         )?;
     }
-    Ok(())
+    writeln!(out)?;
+    write_notes_and_warnings(out, &doc, verbose)
 }
 
 fn human_count(n: f64) -> String {

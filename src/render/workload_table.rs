@@ -101,7 +101,16 @@ pub fn write_workload_table(
         ]);
     }
     writeln!(out, "{table}")?;
+    write_notes_and_warnings(out, &doc, verbose)
+}
 
+/// Notes, then warnings by reason (with their first locations under
+/// --verbose): the tail of every workload report.
+pub fn write_notes_and_warnings(
+    out: &mut impl Write,
+    doc: &WorkloadDocument<'_>,
+    verbose: bool,
+) -> std::io::Result<()> {
     for note in doc.notes {
         writeln!(out, "note: {note}")?;
     }
