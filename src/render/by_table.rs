@@ -186,7 +186,6 @@ pub fn write_by_table(
             report.tables.len() - shown
         )?;
     }
-    writeln!(out)?;
     write_notes_and_warnings(out, &doc, verbose)
 }
 
