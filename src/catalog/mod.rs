@@ -5,6 +5,7 @@
 //! to lower case, quoted ones exactly as written.
 
 pub mod expr;
+pub mod names;
 pub mod schema_file;
 pub mod types;
 

@@ -277,33 +277,19 @@ struct Loader {
     search_path: Vec<String>,
 }
 
-/// An identifier as the server stores it.
-pub fn ident_name(ident: &Ident) -> String {
-    if ident.quote_style.is_some() {
-        ident.value.clone()
-    } else {
-        ident.value.to_lowercase()
-    }
-}
+pub use super::names::ident_name;
+use super::names::split_name;
 
 impl Loader {
     fn qualify(&self, name: &ObjectName) -> QualifiedName {
-        let parts: Vec<String> = name
-            .0
-            .iter()
-            .map(|p| match p {
-                ObjectNamePart::Identifier(i) => ident_name(i),
-                other => other.to_string(),
-            })
-            .collect();
-        match parts.as_slice() {
-            [.., schema, table] => QualifiedName::new(schema.as_str(), table.as_str()),
-            [table] => QualifiedName::new(
-                self.search_path.first().map_or("public", String::as_str),
-                table.as_str(),
-            ),
-            [] => QualifiedName::new("public", ""),
-        }
+        let (schema, table) = split_name(name);
+        let schema = schema.unwrap_or_else(|| {
+            self.search_path
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "public".to_string())
+        });
+        QualifiedName::new(schema, table)
     }
 
     fn statement(&mut self, statement: Statement, sql: &str) {

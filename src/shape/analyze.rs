@@ -8,7 +8,7 @@ use super::{
     TableAccess, ValueKind,
 };
 use crate::catalog::expr::canonicalize;
-use crate::catalog::schema_file::ident_name;
+use crate::catalog::names::{ident_name, split_name};
 use crate::catalog::{Catalog, QualifiedName, RelationKind};
 use sqlparser::ast::{
     AssignmentTarget, BinaryOperator, ConflictTarget, Distinct, Expr, FromTable, FunctionArg,
@@ -1592,23 +1592,6 @@ fn is_wildcard_literal(e: &Expr) -> bool {
             ..
         }) if s.starts_with('%') || s.starts_with('_')
     )
-}
-
-/// Schema (if written) and name of a table reference, folded.
-fn split_name(name: &ObjectName) -> (Option<String>, String) {
-    let parts: Vec<String> = name
-        .0
-        .iter()
-        .map(|p| match p {
-            ObjectNamePart::Identifier(i) => ident_name(i),
-            other => other.to_string(),
-        })
-        .collect();
-    match parts.as_slice() {
-        [.., schema, table] => (Some(schema.clone()), table.clone()),
-        [table] => (None, table.clone()),
-        [] => (None, String::new()),
-    }
 }
 
 fn alias_parts(alias: Option<&sqlparser::ast::TableAlias>) -> (String, Vec<String>) {
