@@ -187,7 +187,8 @@ fn add_notes(workload: &mut Workload) {
 
 #[cfg(test)]
 mod robustness {
-    //! Random input through every byte-level reader: nothing may panic.
+    //! Random input through every byte-level reader (and the shape
+    //! analyzer): nothing may panic.
 
     use super::normalize::Normalizer;
     use super::params::{parse_execute_arguments, parse_parameters_detail, prepared_body};
@@ -228,6 +229,10 @@ mod robustness {
     fn random_input_never_panics() {
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         let mut normalizer = Normalizer::new();
+        let catalog = crate::catalog::schema_file::load_schema_text(
+            "CREATE TABLE t (id int PRIMARY KEY, a text, b jsonb); CREATE VIEW v AS SELECT id, lower(a) AS la FROM t;",
+            "test",
+        );
         let prefixes: Vec<LinePrefix> = KNOWN_PREFIXES
             .iter()
             .chain(["%m|%c|%l|%u|%d|%a|%e| ", "%n %-8u|%q%d:"].iter())
@@ -258,6 +263,7 @@ mod robustness {
             }
             let _ = splitter.finish();
             let _ = LinePrefix::compile(&text);
+            let _ = crate::shape::analyze_sql(&text, &catalog, &[]);
         }
     }
 }
