@@ -54,11 +54,24 @@ pub fn load_schema_text(text: &str, origin: &str) -> Catalog {
             }
             continue;
         }
-        let sql = strip_index_only(strip_identity_options(strip_with_data(&sql)));
+        let foreign = foreign_table_as_table(&sql);
+        let sql = match &foreign {
+            Some(table_ddl) => std::borrow::Cow::Borrowed(table_ddl.as_str()),
+            None => strip_index_only(strip_identity_options(strip_with_data(&sql))),
+        };
         match Parser::parse_sql(&dialect, &sql) {
             Ok(parsed) => {
                 for statement in parsed {
+                    let created = match &statement {
+                        Statement::CreateTable(t) => Some(loader.qualify(&t.name)),
+                        _ => None,
+                    };
                     loader.statement(statement, &sql);
+                    if foreign.is_some()
+                        && let Some(rel) = created.and_then(|n| loader.catalog.relation_mut(&n))
+                    {
+                        rel.kind = RelationKind::ForeignTable;
+                    }
                 }
             }
             Err(e) => {
@@ -168,6 +181,33 @@ fn strip_with_data(sql: &str) -> &str {
         }
     }
     sql
+}
+
+/// `CREATE FOREIGN TABLE t (cols) SERVER s OPTIONS (…)` as the plain
+/// `CREATE TABLE t (cols)` sqlparser reads (the server part is not modelled).
+fn foreign_table_as_table(sql: &str) -> Option<String> {
+    let lower = sql.to_ascii_lowercase();
+    let rest = lower.strip_prefix("create foreign table")?;
+    let offset = sql.len() - rest.len();
+    let open = sql[offset..].find('(')? + offset;
+    let mut depth = 0usize;
+    let mut in_quote: Option<char> = None;
+    for (i, c) in sql[open..].char_indices() {
+        match (in_quote, c) {
+            (Some(q), c) if c == q => in_quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => in_quote = Some(c),
+            (None, '(') => depth += 1,
+            (None, ')') => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(format!("CREATE TABLE{}", &sql[offset..=open + i]));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// `CREATE INDEX … ON ONLY parent …` (pg_dump, for a partitioned table's
@@ -784,6 +824,7 @@ mod tests {
              ALTER TABLE ONLY public.events ATTACH PARTITION public.events_2026 FOR VALUES FROM ('2026-01-01 00:00:00+00') TO ('2027-01-01 00:00:00+00');
              CREATE MATERIALIZED VIEW public.counts AS SELECT events.id, count(*) AS n FROM public.events GROUP BY events.id WITH NO DATA;
              ALTER TABLE ONLY public.events ADD CONSTRAINT events_pkey PRIMARY KEY (id, at);
+             CREATE FOREIGN TABLE public.remote (id int NOT NULL, note text) SERVER elsewhere OPTIONS (table_name 'r');
              CREATE TABLE public.u (id integer NOT NULL);
              ALTER TABLE public.u ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
                  SEQUENCE NAME public.u_id_seq START WITH 1 INCREMENT BY 1 NO MINVALUE NO MAXVALUE CACHE 1
@@ -797,6 +838,9 @@ mod tests {
         assert_eq!(counts.kind, RelationKind::MaterializedView);
         let names: Vec<&str> = counts.columns.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["id", "n"]);
+        let remote = c.resolve(Some("public"), "remote").unwrap();
+        assert_eq!(remote.kind, RelationKind::ForeignTable);
+        assert!(remote.column("id").unwrap().not_null);
         let events = c.resolve(Some("public"), "events").unwrap();
         assert_eq!(events.kind, RelationKind::PartitionedTable);
         assert!(events.indexes[0].primary);

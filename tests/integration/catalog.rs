@@ -82,7 +82,7 @@ fn structure(c: &Catalog) -> BTreeMap<String, String> {
 
 #[test]
 fn live_catalog_and_schema_file_agree() {
-    agree_on(&fixture("sql/catalog-schema.sql"), 9);
+    agree_on(&fixture("sql/catalog-schema.sql"), 10);
 }
 
 #[test]
