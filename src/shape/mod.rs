@@ -86,29 +86,6 @@ pub enum PredicateOp {
     Other,
 }
 
-impl PredicateOp {
-    /// Whether a btree index on the operand can answer it.
-    pub fn btree_usable(self) -> bool {
-        matches!(
-            self,
-            Self::Eq
-                | Self::In
-                | Self::AnyEq
-                | Self::Lt
-                | Self::Le
-                | Self::Gt
-                | Self::Ge
-                | Self::Between
-                | Self::IsNull
-                | Self::IsNotNull
-                | Self::IsTrue
-                | Self::IsFalse
-                | Self::PrefixLike
-                | Self::RowCompare
-        )
-    }
-}
-
 /// What the other side of a predicate is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -232,6 +209,18 @@ pub enum BindingProblem {
     UnknownQualifier { qualifier: String },
 }
 
+impl BindingProblem {
+    /// The stable name of the problem's kind (as in JSON).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::UnknownColumn { .. } => "unknown_column",
+            Self::AmbiguousColumn { .. } => "ambiguous_column",
+            Self::UnknownTable { .. } => "unknown_table",
+            Self::UnknownQualifier { .. } => "unknown_qualifier",
+        }
+    }
+}
+
 /// The shape of one statement.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct StatementShape {
@@ -242,12 +231,6 @@ pub struct StatementShape {
 }
 
 impl StatementShape {
-    pub fn table(&self, schema: &str, name: &str) -> Option<&TableAccess> {
-        self.tables
-            .iter()
-            .find(|t| t.table.schema == schema && t.table.name == name)
-    }
-
     /// Every column reference was bound to a known table.
     pub fn fully_bound(&self) -> bool {
         self.parse_error.is_none()

@@ -143,11 +143,10 @@ pub fn usage_by_table(workload: &Workload, catalog: &Catalog) -> UsageReport {
             coverage.fully_bound += 1;
         }
         for problem in &shape.problems {
-            let kind = serde_json::to_value(problem)
-                .ok()
-                .and_then(|v| v["problem"].as_str().map(str::to_string))
-                .unwrap_or_default();
-            *coverage.problems.entry(kind).or_default() += 1;
+            *coverage
+                .problems
+                .entry(problem.kind().to_string())
+                .or_default() += 1;
             if coverage.examples.len() < 10 {
                 coverage
                     .examples

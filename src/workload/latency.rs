@@ -61,30 +61,6 @@ impl LatencyRecorder {
             Self::Histogram(h) => (!h.is_empty()).then(|| h.value_at_quantile(q)),
         }
     }
-
-    /// Adds everything `other` recorded.
-    pub fn merge(&mut self, other: &LatencyRecorder) {
-        match other {
-            Self::Exact(values) => {
-                for &v in values {
-                    self.record(u64::from(v));
-                }
-            }
-            Self::Histogram(theirs) => {
-                if let Self::Exact(values) = self {
-                    let mut histogram = new_histogram();
-                    for &v in values.iter() {
-                        histogram.saturating_record(u64::from(v));
-                    }
-                    *self = Self::Histogram(Box::new(histogram));
-                }
-                if let Self::Histogram(mine) = self {
-                    // Same bounds on both sides, so adding cannot fail.
-                    let _ = mine.add(theirs.as_ref());
-                }
-            }
-        }
-    }
 }
 
 fn new_histogram() -> Histogram<u32> {
@@ -113,17 +89,5 @@ mod tests {
         let p99 = r.quantile(0.99).unwrap() as f64;
         assert!((p50 - 500_000.0).abs() / 500_000.0 < 0.01, "{p50}");
         assert!((p99 - 990_000.0).abs() / 990_000.0 < 0.01, "{p99}");
-    }
-
-    #[test]
-    fn merge_mixed() {
-        let mut a = LatencyRecorder::default();
-        let mut b = LatencyRecorder::default();
-        for v in 0..100u64 {
-            b.record(10 + v);
-        }
-        a.record(5);
-        a.merge(&b);
-        assert_eq!(a.quantile(0.0), Some(5));
     }
 }

@@ -192,20 +192,6 @@ impl LinePrefix {
         &self.text
     }
 
-    /// Whether the prefix carries the fields a workload needs to attribute
-    /// entries (pid to pair lines, user and database for filters).
-    pub fn has_pid(&self) -> bool {
-        self.pieces.iter().any(|p| {
-            matches!(
-                p,
-                Piece::Field {
-                    field: Field::Pid,
-                    ..
-                }
-            )
-        })
-    }
-
     /// Matches the prefix and severity at the start of `line`.
     pub fn match_line(&self, line: &[u8]) -> LineMatch {
         let mut fields = PrefixFields::default();

@@ -84,20 +84,4 @@ impl Warnings {
     pub fn total(&self) -> u64 {
         self.by_reason.values().map(|t| t.count).sum()
     }
-
-    pub fn count(&self, reason: WarningReason) -> u64 {
-        self.by_reason.get(&reason).map_or(0, |t| t.count)
-    }
-
-    pub fn merge(&mut self, other: Warnings) {
-        for (reason, tally) in other.by_reason {
-            let mine = self.by_reason.entry(reason).or_default();
-            mine.count += tally.count;
-            for loc in tally.locations {
-                if mine.locations.len() < LOCATIONS_KEPT {
-                    mine.locations.push(loc);
-                }
-            }
-        }
-    }
 }

@@ -202,32 +202,12 @@ fn sql_files_are_split_into_statements() {
 fn bad_input_is_counted_located_and_survived() {
     let doc = workload_doc(&log_fixture("bad-input.log"), &[]);
     assert_eq!(doc["summary"]["executions"], 608);
-    let warnings = doc["warnings"].as_array().unwrap();
-    let lines_of = |reason: &str| -> Vec<String> {
-        warnings
-            .iter()
-            .find(|w| w["reason"] == reason)
-            .map(|w| {
-                w["locations"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|l| {
-                        l["at"]
-                            .as_str()
-                            .unwrap()
-                            .rsplit(':')
-                            .next()
-                            .unwrap()
-                            .to_string()
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    assert_eq!(lines_of("unrecognized_line"), vec!["68", "222", "1909"]);
-    assert_eq!(lines_of("invalid_utf8"), vec!["222"]);
-    assert_eq!(lines_of("truncated_last_line"), vec!["2246"]);
+    assert_eq!(
+        warning_lines(&doc, "unrecognized_line"),
+        vec![68, 222, 1909]
+    );
+    assert_eq!(warning_lines(&doc, "invalid_utf8"), vec![222]);
+    assert_eq!(warning_lines(&doc, "truncated_last_line"), vec![2246]);
     // The table says so too, and --verbose lists the places.
     let out = run(&["workload", &log_fixture("bad-input.log"), "--verbose"]);
     assert!(out.status.success());
