@@ -50,14 +50,6 @@ pub struct EntryMeta<'a> {
     pub database: &'a str,
 }
 
-/// Parameter values of an execution, in the form the log gave them.
-#[derive(Clone, Copy, Debug)]
-pub enum Params<'a> {
-    None,
-    /// A `DETAIL` text, parsed only if the execution is kept as a sample.
-    Detail(&'a str),
-}
-
 /// A statement logged before it ran (log_statement), waiting for its
 /// `duration:` line.
 struct Pending {
@@ -177,12 +169,13 @@ impl Collector {
         self.last_time.1
     }
 
-    /// A completed execution of `sql`.
+    /// A completed execution of `sql`; `detail` is the entry's DETAIL text
+    /// (empty when none), parsed only if the execution is kept as a sample.
     pub fn execution(
         &mut self,
         sql: &str,
         duration_us: Option<u64>,
-        params: Params<'_>,
+        detail: &str,
         meta: &EntryMeta<'_>,
         pre: Option<PreKey<'_>>,
     ) {
@@ -191,8 +184,7 @@ impl Collector {
         }
         // `EXECUTE q(…)` with its PREPARE in the detail: the statement that
         // ran is the prepared query.
-        if let Params::Detail(detail) = params
-            && let Some(prepare) = detail.strip_prefix("prepare: ")
+        if let Some(prepare) = detail.strip_prefix("prepare: ")
             && let Some(body) = prepared_body(prepare)
             && let Some((_, args)) = parse_execute_arguments(sql)
         {
@@ -200,11 +192,12 @@ impl Collector {
             self.record_execution(&body, duration_us, SampleParams::Values(args), meta, None);
             return;
         }
-        let sample_params = match params {
-            Params::None => SampleParams::None,
-            Params::Detail(d) => SampleParams::Detail(d),
+        let params = if detail.is_empty() {
+            SampleParams::None
+        } else {
+            SampleParams::Detail(detail)
         };
-        self.record_execution(sql, duration_us, sample_params, meta, pre);
+        self.record_execution(sql, duration_us, params, meta, pre);
     }
 
     fn record_execution(
@@ -326,12 +319,7 @@ impl Collector {
             user: &pending.user,
             database: &pending.database,
         };
-        let params = if pending.detail.is_empty() {
-            Params::None
-        } else {
-            Params::Detail(&pending.detail)
-        };
-        self.execution(&pending.sql, duration_us, params, &meta, None);
+        self.execution(&pending.sql, duration_us, &pending.detail, &meta, None);
     }
 
     /// A statement from a SQL file: one untimed call.
@@ -373,9 +361,12 @@ impl Collector {
     }
 }
 
+/// Parameter values of an execution, in the form the log gave them.
 enum SampleParams<'a> {
     None,
+    /// A `DETAIL: parameters:` text, parsed only when a sample is kept.
     Detail(&'a str),
+    /// The arguments of `EXECUTE name(…)`.
     Values(Vec<Option<String>>),
 }
 

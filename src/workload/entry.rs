@@ -1,7 +1,7 @@
 //! One log entry, whatever the format it came from, and what its message
 //! means for the workload (`duration: … statement: …`, `execute …`, errors).
 
-use super::collector::{Collector, EntryMeta, Params};
+use super::collector::{Collector, EntryMeta};
 use super::normalize::Normalizer;
 use super::prefix::Severity;
 use super::warnings::Location;
@@ -197,7 +197,7 @@ pub fn interpret(entry: &LogEntry, collector: &mut Collector) {
     let pre = entry.prenormalized();
     match classify(entry) {
         Message::Execution { sql, micros } => {
-            collector.execution(sql, Some(micros), detail_params(entry), &meta(), pre)
+            collector.execution(sql, Some(micros), &entry.detail, &meta(), pre)
         }
         Message::Fetch { sql, micros } => collector.fetch(sql, micros, &meta(), pre),
         Message::ParseOrBind { sql, micros } => collector.parse_or_bind(sql, micros, &meta(), pre),
@@ -223,14 +223,6 @@ pub fn prenormalize(entry: &mut LogEntry, normalizer: &mut Normalizer) {
     } else {
         Prenormalized::WithoutConstants
     };
-}
-
-fn detail_params(entry: &LogEntry) -> Params<'_> {
-    if entry.detail.is_empty() {
-        Params::None
-    } else {
-        Params::Detail(&entry.detail)
-    }
 }
 
 /// Splits `NAME: SQL` (statement or portal name, then the text).
