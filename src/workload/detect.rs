@@ -24,10 +24,14 @@ pub fn detect(
     forced: Option<LogFormat>,
     prefix: Option<&LinePrefix>,
 ) -> Detected {
-    let format = forced.unwrap_or_else(|| detect_format(head, path, prefix));
-    let mode = (format == LogFormat::Stderr).then(|| match prefix {
-        Some(p) => LineMode::Prefix(p.clone()),
-        None => detect_prefix(head),
+    let (format, detected_mode) = match forced {
+        Some(f) => (f, None),
+        None => detect_format(head, path, prefix),
+    };
+    let mode = (format == LogFormat::Stderr).then(|| match (prefix, detected_mode) {
+        (Some(p), _) => LineMode::Prefix(p.clone()),
+        (None, Some(m)) => m,
+        (None, None) => detect_prefix(head),
     });
     Detected { format, mode }
 }
@@ -45,26 +49,33 @@ fn sample_lines(head: &[u8]) -> impl Iterator<Item = &[u8]> {
         .take(SAMPLE_LINES)
 }
 
-fn detect_format(head: &[u8], path: &str, prefix: Option<&LinePrefix>) -> LogFormat {
+/// The format, and for a stderr log the line mode when finding the format
+/// already determined it (so the prefix search runs once).
+fn detect_format(
+    head: &[u8],
+    path: &str,
+    prefix: Option<&LinePrefix>,
+) -> (LogFormat, Option<LineMode>) {
     let lower = path.to_ascii_lowercase();
     let stem = lower.strip_suffix(".gz").unwrap_or(&lower);
     if stem.ends_with(".sql") {
-        return LogFormat::Sql;
+        return (LogFormat::Sql, None);
     }
     let Some(first) = sample_lines(head).next() else {
-        return LogFormat::Sql;
+        return (LogFormat::Sql, None);
     };
     if first.first() == Some(&b'{') && looks_like_jsonlog(first) {
-        return LogFormat::Json;
+        return (LogFormat::Json, None);
     }
     if looks_like_csvlog(first) {
-        return LogFormat::Csv;
+        return (LogFormat::Csv, None);
     }
     if prefix.is_some() {
-        return LogFormat::Stderr;
+        return (LogFormat::Stderr, None);
     }
-    if let LineMode::Prefix(_) = detect_prefix(head) {
-        return LogFormat::Stderr;
+    let mode = detect_prefix(head);
+    if let LineMode::Prefix(_) = mode {
+        return (LogFormat::Stderr, Some(mode));
     }
     // No known prefix: call it a stderr log if most lines carry a severity.
     let mut lines = 0usize;
@@ -79,9 +90,9 @@ fn detect_format(head: &[u8], path: &str, prefix: Option<&LinePrefix>) -> LogFor
         }
     }
     if lines > 0 && entries * 2 >= lines {
-        LogFormat::Stderr
+        (LogFormat::Stderr, Some(LineMode::SeverityOnly))
     } else {
-        LogFormat::Sql
+        (LogFormat::Sql, None)
     }
 }
 
