@@ -159,6 +159,4 @@ impl Progress for BarProgress {
     fn advance(&self, bytes: u64) {
         self.bar.inc(bytes);
     }
-
-    fn finish_input(&self) {}
 }

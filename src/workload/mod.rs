@@ -50,7 +50,6 @@ pub struct IngestOptions {
 pub trait Progress: Sync {
     fn start_input(&self, path: &str, size: Option<u64>);
     fn advance(&self, bytes: u64);
-    fn finish_input(&self);
 }
 
 /// Reads every input into one workload. An input that cannot be opened or
@@ -137,9 +136,6 @@ fn ingest_one(
         })?;
     summary.bytes = bytes;
     summary.lines = lines;
-    if let Some(p) = progress {
-        p.finish_input();
-    }
     Ok(summary)
 }
 
