@@ -1,6 +1,7 @@
 //! pgadvisor: a PostgreSQL performance advisor. The binary is a thin shell
 //! over this library; see DESIGN in the repository docs for the layout.
 
+pub mod advisor;
 pub mod catalog;
 pub mod cli;
 pub mod commands;

@@ -9,7 +9,7 @@ pub mod names;
 pub mod schema_file;
 pub mod types;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// What kind of relation a name refers to.
@@ -46,7 +46,7 @@ impl RelationKind {
 }
 
 /// `schema.name`, as stored.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct QualifiedName {
     pub schema: String,
     pub name: String,

@@ -1,8 +1,10 @@
 //! One module per subcommand: validate the arguments, gather input, call the
 //! pure core, render. Nothing here formats output itself.
 
+pub mod apply;
 pub mod check;
 pub mod completions;
+pub mod recommend;
 pub mod workload;
 
 use crate::cli::{Cli, Command};
@@ -15,6 +17,8 @@ pub const EXIT_GATE: u8 = 3;
 pub async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Workload(args) => workload::run(args).await,
+        Command::RecommendIndexes(args) => recommend::run(args).await,
+        Command::Apply(args) => apply::run(args).await,
         Command::Check(args) => check::run(args).await,
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),

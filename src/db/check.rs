@@ -65,7 +65,11 @@ pub async fn check_server(client: &Client) -> Result<ServerCheck> {
         .query_one(SERVER_SQL, &[])
         .await
         .context("cannot read server settings")?;
-    let preload: String = row.get("shared_preload_libraries");
+    // NULL when the role may not see the setting: then it reads as "not
+    // preloaded", and the pg_stat_statements read below tells the truth.
+    let preload: String = row
+        .get::<_, Option<String>>("shared_preload_libraries")
+        .unwrap_or_default();
     let mut hypopg = ExtensionCheck::default();
     let mut pgss = ExtensionCheck::default();
     for ext in client

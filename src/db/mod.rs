@@ -2,12 +2,15 @@
 //! strings, TLS, session setup and each query (as .sql files in db/sql/),
 //! so one directory shows exactly what the tool does to a database.
 
+pub mod apply;
 pub mod catalog;
 pub mod check;
 pub mod connect;
 pub mod conninfo;
+pub mod pg_stat_statements;
 pub mod pgpass;
 pub mod tls;
+pub mod whatif;
 
 pub use connect::{SessionSettings, connect};
 pub use conninfo::ConnInfo;

@@ -4,6 +4,7 @@
 use super::table::{fmt_ms, new_table, one_line};
 use super::workload_json::{Summary, WorkloadDocument};
 use crate::workload::Workload;
+use crate::workload::model::LogFormat;
 use crate::workload::rank::SortKey;
 use comfy_table::{Cell, CellAlignment};
 use std::io::Write;
@@ -17,6 +18,14 @@ const OTHER_COLUMNS_WIDTH: usize = 95;
 /// The lines above every workload report: inputs, totals, time span.
 pub fn write_summary(out: &mut impl Write, s: &Summary<'_>) -> std::io::Result<()> {
     for input in s.inputs {
+        if input.format == LogFormat::PgStatStatements {
+            writeln!(
+                out,
+                "input: {} (pg_stat_statements, {} entries)",
+                input.path, input.lines
+            )?;
+            continue;
+        }
         let prefix = input
             .log_line_prefix
             .as_deref()

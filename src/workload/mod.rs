@@ -14,6 +14,7 @@ pub mod model;
 pub mod normalize;
 pub mod params;
 pub mod parse_check;
+pub mod pgss;
 pub mod pipeline;
 pub mod prefix;
 pub mod rank;

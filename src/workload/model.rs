@@ -18,6 +18,11 @@ pub enum LogFormat {
     Csv,
     Json,
     Sql,
+    /// The pg_stat_statements view of a live database (totals per
+    /// statement, not a log; never detected or forced).
+    #[serde(rename = "pg_stat_statements")]
+    #[value(skip)]
+    PgStatStatements,
 }
 
 impl LogFormat {
@@ -27,6 +32,7 @@ impl LogFormat {
             Self::Csv => "csv",
             Self::Json => "json",
             Self::Sql => "sql",
+            Self::PgStatStatements => "pg_stat_statements",
         }
     }
 }
@@ -34,12 +40,14 @@ impl LogFormat {
 /// One input as read.
 #[derive(Clone, Debug, Serialize)]
 pub struct InputSummary {
-    /// The path as given, or `-` for stdin.
+    /// The path as given, or `-` for stdin; for pg_stat_statements the
+    /// database it was read from (a URL without the password).
     pub path: String,
     pub format: LogFormat,
     pub compressed: bool,
-    /// Bytes read (after decompression).
+    /// Bytes read (after decompression); 0 for pg_stat_statements.
     pub bytes: u64,
+    /// Lines read; for pg_stat_statements, the entries (rows) read.
     pub lines: u64,
     /// The log_line_prefix used for a stderr log (given or detected);
     /// `None` when no known prefix fitted and entries were found by their

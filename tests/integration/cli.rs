@@ -9,7 +9,14 @@ fn help_for_every_subcommand_is_stable() {
     let top = run(&["--help"]);
     assert!(top.status.success());
     insta::assert_snapshot!("help", stdout(&top));
-    for sub in ["workload", "check", "completions", "man"] {
+    for sub in [
+        "workload",
+        "recommend-indexes",
+        "apply",
+        "check",
+        "completions",
+        "man",
+    ] {
         let out = run(&[sub, "--help"]);
         assert!(out.status.success(), "{sub} --help");
         insta::assert_snapshot!(format!("help_{sub}"), stdout(&out));
@@ -24,6 +31,11 @@ fn usage_errors_exit_2() {
         &["workload"][..],
         &["workload", "x.log", "--sort", "sideways"][..],
         &["workload", "x.log", "--no-such-flag"][..],
+        &["recommend-indexes"][..],
+        &["recommend-indexes", "x.log", "--budget", "lots"][..],
+        &["recommend-indexes", "x.log", "--yes"][..],
+        &["recommend-indexes", "x.log", "--schema", "s.sql", "-d", "postgres://x/y"][..],
+        &["apply"][..],
     ] {
         let out = run(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));

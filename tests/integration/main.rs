@@ -1,10 +1,13 @@
 //! Integration tests: the pgadvisor binary against fixtures captured from a
 //! real PostgreSQL 15 server, and against the live server itself.
 
+mod apply;
 mod by_table;
 mod catalog;
 mod cli;
 mod connect;
+mod pg_stat_statements;
+mod recommend;
 mod shapes;
 mod tls;
 mod util;

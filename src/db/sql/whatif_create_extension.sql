@@ -1,0 +1,2 @@
+-- pgadvisor --enable-hypopg: HypoPG adds functions only; it stores nothing.
+CREATE EXTENSION IF NOT EXISTS hypopg
