@@ -13,10 +13,15 @@ use crate::catalog::{Catalog, QualifiedName, RelationKind};
 use anyhow::{Context, Result};
 use serde::Serialize;
 use std::time::{Duration, Instant};
+use tokio::sync::watch;
 use tokio_postgres::Client;
 
 const INDEX_STATE_SQL: &str = include_str!("sql/apply_index_state.sql");
 const BACKEND_PID_SQL: &str = "SELECT pg_backend_pid()";
+/// The relkind of an index by schema and name: `I` for a partitioned
+/// index, which cannot be dropped CONCURRENTLY.
+const INDEX_KIND_SQL: &str = "SELECT c.relkind::text FROM pg_class c \
+     JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2";
 const CANCEL_SQL: &str = include_str!("sql/apply_cancel.sql");
 
 #[derive(Clone, Copy, Debug)]
@@ -40,7 +45,7 @@ pub enum BuildStatus {
     },
     /// Ctrl-C during the build.
     Cancelled,
-    /// Not attempted: an earlier build was cancelled.
+    /// Not attempted: Ctrl-C came before its build began.
     NotStarted,
 }
 
@@ -73,10 +78,11 @@ pub struct BuildOutcome {
 }
 
 impl BuildOutcome {
+    /// Not built as asked: failed, cancelled, or not started after a Ctrl-C.
     pub fn failed(&self) -> bool {
         matches!(
             self.status,
-            BuildStatus::Failed { .. } | BuildStatus::Cancelled
+            BuildStatus::Failed { .. } | BuildStatus::Cancelled | BuildStatus::NotStarted
         )
     }
 
@@ -104,6 +110,67 @@ async fn index_state(client: &Client, index: &QualifiedName) -> Result<Option<(b
     Ok(row.map(|r| (r.get("valid"), r.get("size_bytes"))))
 }
 
+/// Ctrl-C for the whole run. Listening only while a build runs would lose
+/// a Ctrl-C pressed between two builds (the signal handler, once installed,
+/// stays for the life of the process): the first one is remembered here,
+/// cancels the build in progress and keeps the next from starting; a
+/// second one exits at once.
+struct Interrupt {
+    flag: watch::Receiver<bool>,
+    listener: tokio::task::JoinHandle<()>,
+}
+
+impl Interrupt {
+    async fn install() -> Self {
+        let (tx, flag) = watch::channel(false);
+        let mut first = Box::pin(tokio::signal::ctrl_c());
+        // Polled once here, so the handler is in place before any build.
+        let early = tokio::select! {
+            biased;
+            r = &mut first => Some(r),
+            _ = std::future::ready(()) => None,
+        };
+        let listener = tokio::spawn(async move {
+            let first = match early {
+                Some(r) => r,
+                None => first.await,
+            };
+            if first.is_err() {
+                // No handler: Ctrl-C keeps its default effect.
+                return;
+            }
+            let _ = tx.send(true);
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!(
+                    "interrupted again: exiting now; an index being built may be left invalid (the next apply drops it)"
+                );
+                std::process::exit(130);
+            }
+        });
+        Self { flag, listener }
+    }
+
+    fn is_set(&self) -> bool {
+        *self.flag.borrow()
+    }
+
+    /// Resolves at the first Ctrl-C (never, without a handler).
+    fn wait(&self) -> impl std::future::Future<Output = ()> + use<> {
+        let mut flag = self.flag.clone();
+        async move {
+            if flag.wait_for(|set| *set).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+}
+
+impl Drop for Interrupt {
+    fn drop(&mut self) {
+        self.listener.abort();
+    }
+}
+
 /// Builds every recommendation in order, stopping after a Ctrl-C.
 pub async fn build_all(
     info: &ConnInfo,
@@ -115,12 +182,14 @@ pub async fn build_all(
         statement_timeout: limits.build_timeout,
         lock_timeout: limits.lock_timeout,
     };
-    let admin = connect(info, &SessionSettings::default()).await?;
+    let interrupt = Interrupt::install().await;
+    // The admin session takes locks too (ON ONLY parent index, ATTACH,
+    // dropping leftovers): the same limits as the builds.
+    let admin = connect(info, &settings).await?;
     let mut planner = Planner::open(info, &SessionSettings::default()).await?;
     let mut out = Vec::new();
-    let mut cancelled = false;
     for rec in recommendations {
-        if cancelled {
+        if interrupt.is_set() {
             out.push(BuildOutcome::new(rec, BuildStatus::NotStarted));
             continue;
         }
@@ -139,6 +208,10 @@ pub async fn build_all(
         for q in &rec.queries {
             before.push(planner.plan(&q.plan).await?);
         }
+        if interrupt.is_set() {
+            out.push(BuildOutcome::new(rec, BuildStatus::NotStarted));
+            continue;
+        }
         let started = Instant::now();
         let mut outcome = BuildOutcome::new(rec, BuildStatus::Built);
         match index_state(&admin, &index).await? {
@@ -147,22 +220,35 @@ pub async fn build_all(
                 outcome.size_bytes = Some(size);
             }
             state => {
+                let mut leftover = Ok(());
                 if matches!(state, Some((false, _))) {
                     // A leftover of an earlier failed build: it blocks
                     // IF NOT EXISTS and helps nothing.
-                    drop_invalid(&admin, &index).await?;
-                    outcome.invalid_dropped = true;
+                    leftover = drop_invalid(&admin, &index).await;
+                    outcome.invalid_dropped = leftover.is_ok();
                 }
-                if let Some(existing) = served_elsewhere(&rec.spec, catalog) {
+                if let Err(e) = leftover {
+                    outcome.status = BuildStatus::Failed {
+                        error: format!("{e:#}"),
+                    };
+                } else if let Some(existing) = served_elsewhere(&rec.spec, catalog) {
                     outcome.status = BuildStatus::ServedByExisting { index: existing };
                 } else {
-                    let result =
-                        build(info, &settings, &admin, rec, &index, catalog, &mut outcome).await;
+                    let result = build(
+                        info,
+                        &settings,
+                        &admin,
+                        &interrupt,
+                        rec,
+                        &index,
+                        catalog,
+                        &mut outcome,
+                    )
+                    .await;
                     match result {
                         Ok(()) => {}
                         Err(BuildError::Cancelled) => {
                             outcome.status = BuildStatus::Cancelled;
-                            cancelled = true;
                         }
                         Err(BuildError::Failed(e)) => {
                             outcome.status = BuildStatus::Failed {
@@ -170,17 +256,39 @@ pub async fn build_all(
                             };
                         }
                     }
-                    // Whatever happened, no invalid index stays behind.
+                    // Whatever happened, no invalid index stays behind
+                    // (for a partitioned table, dropping the parent drops
+                    // the partition indexes attached to it).
                     if let Some((false, _)) = index_state(&admin, &index).await? {
-                        drop_invalid(&admin, &index).await?;
-                        outcome.invalid_dropped = true;
+                        match drop_invalid(&admin, &index).await {
+                            Ok(()) => outcome.invalid_dropped = true,
+                            Err(e) => {
+                                let kept = format!(
+                                    "the invalid index {index} is left behind: {e:#}; drop it by hand (DROP INDEX {})",
+                                    quoted_table(&index)
+                                );
+                                outcome.status = BuildStatus::Failed {
+                                    error: match &outcome.status {
+                                        BuildStatus::Failed { error } => format!("{error}; {kept}"),
+                                        _ => kept,
+                                    },
+                                };
+                            }
+                        }
                     }
                     if outcome.status == BuildStatus::Built {
                         admin
                             .batch_execute(&format!("ANALYZE {}", quoted_table(&rec.table)))
                             .await
                             .with_context(|| format!("ANALYZE {} failed", rec.table))?;
-                        outcome.size_bytes = index_state(&admin, &index).await?.map(|s| s.1);
+                        if outcome.partitions == 0 {
+                            outcome.size_bytes = index_state(&admin, &index).await?.map(|s| s.1);
+                        }
+                    } else if outcome.partitions > 0 && index_state(&admin, &index).await?.is_none()
+                    {
+                        // Dropped with the parent: none of them is there.
+                        outcome.partitions = 0;
+                        outcome.partition_indexes.clear();
                     }
                 }
             }
@@ -230,10 +338,12 @@ impl From<anyhow::Error> for BuildError {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn build(
     info: &ConnInfo,
     settings: &SessionSettings,
     admin: &Client,
+    interrupt: &Interrupt,
     rec: &Recommendation,
     index: &QualifiedName,
     catalog: &Catalog,
@@ -241,7 +351,14 @@ async fn build(
 ) -> Result<(), BuildError> {
     let kind = catalog.get(&rec.table).map(|r| r.kind);
     if kind != Some(RelationKind::PartitionedTable) {
-        return build_concurrently(info, settings, admin, &rec.spec.create_sql(&rec.name)).await;
+        return build_concurrently(
+            info,
+            settings,
+            admin,
+            interrupt,
+            &rec.spec.create_sql(&rec.name),
+        )
+        .await;
     }
     // CREATE INDEX CONCURRENTLY does not work on a partitioned table: an
     // invalid parent index ON ONLY the parent, then each partition's index
@@ -264,6 +381,7 @@ async fn build(
         .execute(rec.spec.create_on_only_sql(&rec.name).as_str(), &[])
         .await
         .context("creating the parent index ON ONLY the partitioned table failed")?;
+    let mut size = 0;
     for p in partitions {
         let child_spec = rec.spec.on_table(p);
         let child_name = child_spec.name();
@@ -271,14 +389,25 @@ async fn build(
         if let Some((false, _)) = index_state(admin, &child).await? {
             drop_invalid(admin, &child).await?;
         }
-        build_concurrently(info, settings, admin, &child_spec.create_sql(&child_name)).await?;
+        let built = build_concurrently(
+            info,
+            settings,
+            admin,
+            interrupt,
+            &child_spec.create_sql(&child_name),
+        )
+        .await;
+        // A failed or cancelled build leaves the partition's index invalid
+        // and not attached, so dropping the parent would not take it along.
         if let Some((false, _)) = index_state(admin, &child).await? {
             drop_invalid(admin, &child).await?;
+            built?;
             return Err(BuildError::Failed(anyhow::anyhow!(
                 "the index on partition {p} was left invalid and dropped"
             )));
         }
-        admin
+        built?;
+        let attached = admin
             .execute(
                 &format!(
                     "ALTER INDEX {} ATTACH PARTITION {}",
@@ -288,10 +417,22 @@ async fn build(
                 &[],
             )
             .await
-            .with_context(|| format!("attaching the index of partition {p} failed"))?;
+            .with_context(|| format!("attaching the index of partition {p} failed"));
+        if let Err(e) = attached {
+            // Not attached, it would outlive the parent: drop it too.
+            if let Err(drop_error) = drop_invalid(admin, &child).await {
+                return Err(BuildError::Failed(e.context(format!(
+                    "the unattached index {child} is left behind: {drop_error:#}"
+                ))));
+            }
+            return Err(BuildError::Failed(e));
+        }
         outcome.partitions += 1;
         outcome.partition_indexes.push(child_name);
+        size += index_state(admin, &child).await?.map_or(0, |s| s.1);
     }
+    // A partitioned index has no storage of its own: its partitions' total.
+    outcome.size_bytes = Some(size);
     Ok(())
 }
 
@@ -302,8 +443,12 @@ async fn build_concurrently(
     info: &ConnInfo,
     settings: &SessionSettings,
     admin: &Client,
+    interrupt: &Interrupt,
     ddl: &str,
 ) -> Result<(), BuildError> {
+    if interrupt.is_set() {
+        return Err(BuildError::Cancelled);
+    }
     let builder = connect(info, settings).await?;
     let pid: i32 = builder
         .query_one(BACKEND_PID_SQL, &[])
@@ -316,19 +461,45 @@ async fn build_concurrently(
         result = &mut build => {
             result.map(|_| ()).map_err(|e| BuildError::Failed(anyhow::Error::new(e).context(ddl.to_string())))
         }
-        _ = tokio::signal::ctrl_c() => {
-            let _ = admin.execute(CANCEL_SQL, &[&pid]).await;
-            // Wait for the cancelled build to give its session back.
-            let _ = build.await;
-            Err(BuildError::Cancelled)
+        () = interrupt.wait() => {
+            // The server ignores a cancel that reaches the session before
+            // its statement does: repeat it until the build gives the
+            // session back.
+            let finished = loop {
+                let _ = admin.execute(CANCEL_SQL, &[&pid]).await;
+                tokio::select! {
+                    result = &mut build => break result,
+                    () = tokio::time::sleep(Duration::from_millis(500)) => {}
+                }
+            };
+            match finished {
+                // It completed before the cancel reached it: it is valid.
+                Ok(_) => Ok(()),
+                Err(_) => Err(BuildError::Cancelled),
+            }
         }
     }
 }
 
+/// Drops an index apply does not keep (invalid, or not attached).
+/// PostgreSQL cannot drop a partitioned index CONCURRENTLY: that one is
+/// dropped plainly, with the partition indexes attached to it — a catalog
+/// change that holds ACCESS EXCLUSIVE locks for a moment, its wait bounded
+/// by lock_timeout.
 async fn drop_invalid(client: &Client, index: &QualifiedName) -> Result<()> {
+    let kind: Option<String> = client
+        .query_opt(INDEX_KIND_SQL, &[&index.schema, &index.name])
+        .await
+        .with_context(|| format!("cannot look up index {index}"))?
+        .map(|r| r.get(0));
+    let concurrently = if kind.as_deref() == Some("I") {
+        ""
+    } else {
+        "CONCURRENTLY "
+    };
     client
         .execute(
-            &format!("DROP INDEX CONCURRENTLY IF EXISTS {}", quoted_table(index)),
+            &format!("DROP INDEX {concurrently}IF EXISTS {}", quoted_table(index)),
             &[],
         )
         .await

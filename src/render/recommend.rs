@@ -413,3 +413,133 @@ pub fn write_markdown(out: &mut impl Write, report: &Report) -> std::io::Result<
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::advisor::queries::PlanVariant;
+    use crate::advisor::report::*;
+    use crate::advisor::spec::{IndexSpec, KeySpec};
+    use crate::catalog::QualifiedName;
+
+    fn sample() -> Report {
+        let table = QualifiedName::new("public", "events");
+        let spec = IndexSpec::btree(
+            table.clone(),
+            vec![
+                KeySpec::column("tenant_id"),
+                KeySpec {
+                    descending: true,
+                    ..KeySpec::column("created_at")
+                },
+            ],
+        );
+        let name = spec.name();
+        Report {
+            schema_version: SCHEMA_VERSION,
+            command: "recommend-indexes".into(),
+            mode: Mode::Costed,
+            database: Some("postgres://app@db1:5432/shop".into()),
+            hypopg_version: Some("1.3.1".into()),
+            settings: Settings {
+                max_indexes: 10,
+                max_columns: 3,
+                budget_bytes: None,
+                min_improvement_pct: 5.0,
+            },
+            summary: Summary {
+                fingerprints: 3,
+                statements_costed: 2,
+                statements_skipped: 1,
+                candidates: 4,
+                whatif_plans: 17,
+                cost_before: Some(20000.0),
+                cost_after: Some(5000.0),
+                improvement_pct: Some(75.0),
+                workload_ms: Some(1200.0),
+                est_time_saved_ms: Some(900.0),
+            },
+            recommendations: vec![Recommendation {
+                rank: 1,
+                ddl: spec.create_sql(&name),
+                name,
+                table: table.clone(),
+                spec,
+                size_bytes: Some(9 << 20),
+                costed: true,
+                cost_saved: Some(15000.0),
+                share: Some(1.0),
+                write_penalty: 16.0,
+                est_time_saved_ms: Some(900.0),
+                queries: vec![QueryImpact {
+                    fingerprint: "34dd5da7722974b4".into(),
+                    query: "select * from events where tenant_id = $1 order by created_at desc limit $2".into(),
+                    calls: 120,
+                    mean_ms: Some(10.0),
+                    cost_before: Some(5252.4),
+                    cost_after: Some(80.4),
+                    uses_index: true,
+                    plan: PlanVariant::Generic {
+                        statement: "select 1".into(),
+                    },
+                }],
+                reasons: vec!["34dd5da7722974b4: tenant_id =; order by created_at desc limit".into()],
+            }],
+            not_costed: vec![NotCosted {
+                table: table.clone(),
+                ddl: "CREATE INDEX CONCURRENTLY IF NOT EXISTS \"events_payload_gin_idx\" ON \"public\".\"events\" USING gin (\"payload\")".into(),
+                reason: "jsonb @> filter".into(),
+                extension: None,
+                fingerprints: vec!["aa00aa00aa00aa00".into()],
+                calls: 7,
+            }],
+            drops: vec![DropAdvice {
+                index: "public.events_kind_idx2".into(),
+                table,
+                reason: DropReason::Duplicate,
+                covered_by: Some("events_kind_idx".into()),
+                size_bytes: Some(1 << 20),
+                scans: Some(0),
+                ddl: "DROP INDEX CONCURRENTLY IF EXISTS \"public\".\"events_kind_idx2\"".into(),
+                check: DropCheck::Verified,
+                check_note: "2 workload statement(s) re-planned without it: none got more expensive".into(),
+                regressions: vec![],
+            }],
+            plan_disagreements: vec![],
+            already_served: vec![],
+            skipped: vec![],
+            notes: vec!["a note".into()],
+        }
+    }
+
+    fn render(f: fn(&mut Vec<u8>, &Report) -> std::io::Result<()>) -> String {
+        let mut out = Vec::new();
+        f(&mut out, &sample()).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn sql_migration() {
+        insta::assert_snapshot!(render(|o, r| write_sql(o, r)));
+    }
+
+    #[test]
+    fn markdown_comment() {
+        insta::assert_snapshot!(render(|o, r| write_markdown(o, r)));
+    }
+
+    #[test]
+    fn terminal_table() {
+        insta::assert_snapshot!(render(|o, r| write_table(o, r)));
+    }
+
+    #[test]
+    fn json_round_trips_for_apply() {
+        let text = render(|o, r| write_json(o, r));
+        let back: Report = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            back.recommendations[0].spec,
+            sample().recommendations[0].spec
+        );
+    }
+}
