@@ -2,8 +2,9 @@
 //! plan, ask (unless --yes), then build one index at a time safely.
 
 use crate::advisor::report::{Report, SCHEMA_VERSION};
+use crate::catalog::RelationKind;
 use crate::cli::{ApplyArgs, BuildArgs, TableOrJson};
-use crate::db::apply::{BuildLimits, BuildOutcome, build_all, target_warning};
+use crate::db::apply::{BuildLimits, BuildOutcome, build_all, check_entry, target_warning};
 use crate::db::{ConnInfo, SessionSettings, connect, resolve_from_env};
 use crate::render::apply::{write_apply_json, write_apply_table};
 use anyhow::{Context, Result, bail};
@@ -61,14 +62,45 @@ pub async fn apply_report(
     if let Some(warning) = target_warning(report.database.as_deref(), &target) {
         eprintln!("warning: {warning}");
     }
+    let client = connect(info, &SessionSettings::default()).await?;
+    let catalog = crate::db::catalog::load_catalog(&client)
+        .await
+        .with_context(|| format!("reading the catalog of {target}"))?;
+    drop(client);
     eprintln!(
         "pgadvisor will build {} index(es) on {target}, one at a time (lock_timeout {}, statement_timeout {}):",
         report.recommendations.len(),
         humantime::format_duration(build.lock_timeout),
         humantime::format_duration(build.build_timeout)
     );
+    // What runs is built from each entry's spec, not its `ddl` text: show
+    // that, so what is confirmed is what is built.
     for r in &report.recommendations {
-        eprintln!("  {};", r.ddl);
+        if let Err(e) = check_entry(r) {
+            eprintln!("  (will refuse {:?}: malformed plan entry: {e})", r.name);
+            continue;
+        }
+        let ddl = r.spec.create_sql(&r.name);
+        let partitions = catalog
+            .relations
+            .values()
+            .filter(|rel| rel.partition_of.as_ref() == Some(&r.table))
+            .count();
+        let partitioned =
+            catalog.get(&r.table).map(|rel| rel.kind) == Some(RelationKind::PartitionedTable);
+        if partitioned {
+            eprintln!(
+                "  {ddl};\n    (partitioned: built on each of its {partitions} partition(s), then attached to an index ON ONLY {})",
+                r.table
+            );
+        } else {
+            eprintln!("  {ddl};");
+        }
+        if ddl != r.ddl {
+            eprintln!(
+                "    (the plan's ddl text differs from its spec; the statement above is what runs)"
+            );
+        }
     }
     if !yes {
         if !std::io::stdin().is_terminal() {
@@ -82,11 +114,6 @@ pub async fn apply_report(
             bail!("not building: not confirmed");
         }
     }
-    let client = connect(info, &SessionSettings::default()).await?;
-    let catalog = crate::db::catalog::load_catalog(&client)
-        .await
-        .with_context(|| format!("reading the catalog of {target}"))?;
-    drop(client);
     let limits = BuildLimits {
         lock_timeout: build.lock_timeout,
         build_timeout: build.build_timeout,

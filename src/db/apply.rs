@@ -193,7 +193,7 @@ pub async fn build_all(
             out.push(BuildOutcome::new(rec, BuildStatus::NotStarted));
             continue;
         }
-        if let Err(e) = rec.spec.validate() {
+        if let Err(e) = check_entry(rec) {
             out.push(BuildOutcome::new(
                 rec,
                 BuildStatus::Failed {
@@ -281,14 +281,10 @@ pub async fn build_all(
                             .batch_execute(&format!("ANALYZE {}", quoted_table(&rec.table)))
                             .await
                             .with_context(|| format!("ANALYZE {} failed", rec.table))?;
-                        if outcome.partitions == 0 {
+                        // (A partitioned table's size is its partitions'.)
+                        if outcome.size_bytes.is_none() {
                             outcome.size_bytes = index_state(&admin, &index).await?.map(|s| s.1);
                         }
-                    } else if outcome.partitions > 0 && index_state(&admin, &index).await?.is_none()
-                    {
-                        // Dropped with the parent: none of them is there.
-                        outcome.partitions = 0;
-                        outcome.partition_indexes.clear();
                     }
                 }
             }
@@ -316,6 +312,31 @@ pub async fn build_all(
         out.push(outcome);
     }
     Ok(out)
+}
+
+/// PostgreSQL's identifier limit (NAMEDATALEN - 1): a longer name would be
+/// cut short by the server and the index not found again under it.
+const MAX_NAME_BYTES: usize = 63;
+
+/// Checks a plan entry read from a file before anything is sent: the spec
+/// is well formed (see [`IndexSpec::validate`]), it is on the entry's own
+/// table (the table is where apply looks for the index afterwards), and
+/// the name is one the server keeps as is.
+pub fn check_entry(rec: &Recommendation) -> Result<(), String> {
+    rec.spec.validate()?;
+    if rec.spec.table != rec.table {
+        return Err(format!(
+            "its spec is on {} but the entry is for {}",
+            rec.spec.table, rec.table
+        ));
+    }
+    if rec.name.is_empty() || rec.name.len() > MAX_NAME_BYTES || rec.name.contains('\0') {
+        return Err(format!(
+            "index name {:?} is empty, longer than {MAX_NAME_BYTES} bytes or has a NUL",
+            rec.name
+        ));
+    }
+    Ok(())
 }
 
 fn served_elsewhere(spec: &IndexSpec, catalog: &Catalog) -> Option<String> {
@@ -360,10 +381,13 @@ async fn build(
         )
         .await;
     }
-    // CREATE INDEX CONCURRENTLY does not work on a partitioned table: an
-    // invalid parent index ON ONLY the parent, then each partition's index
-    // built concurrently and attached; the parent becomes valid when all
-    // are attached.
+    // CREATE INDEX CONCURRENTLY does not work on a partitioned table. Each
+    // partition's index is built concurrently first, not yet attached; then
+    // an index ON ONLY the parent is created and every partition's index
+    // attached to it (catalog changes only), which makes it valid. A
+    // failure or Ctrl-C while building thus leaves only partition indexes,
+    // dropped concurrently, and never needs the ACCESS EXCLUSIVE locks on
+    // every partition that dropping a partitioned index takes.
     let partitions: Vec<&QualifiedName> = catalog
         .relations
         .values()
@@ -377,11 +401,66 @@ async fn build(
             )));
         }
     }
-    admin
-        .execute(rec.spec.create_on_only_sql(&rec.name).as_str(), &[])
-        .await
-        .context("creating the parent index ON ONLY the partitioned table failed")?;
-    let mut size = 0;
+    let mut children = Vec::new();
+    let result = build_partitions(
+        info,
+        settings,
+        admin,
+        interrupt,
+        rec,
+        index,
+        &partitions,
+        &mut children,
+    )
+    .await;
+    let Err(error) = result else {
+        let mut size = 0;
+        for child in &children {
+            size += index_state(admin, child).await?.map_or(0, |s| s.1);
+        }
+        outcome.partitions = children.len();
+        outcome.partition_indexes = children.into_iter().map(|c| c.name).collect();
+        // A partitioned index has no storage of its own: its partitions' total.
+        outcome.size_bytes = Some(size);
+        return Ok(());
+    };
+    // Undo: the parent (with whatever is attached to it), then the
+    // partition indexes left unattached.
+    let mut left = Vec::new();
+    for leftover in std::iter::once(index).chain(&children) {
+        if index_state(admin, leftover).await?.is_some()
+            && let Err(e) = drop_invalid(admin, leftover).await
+        {
+            left.push(format!("{e:#}"));
+        }
+    }
+    if left.is_empty() {
+        return Err(error);
+    }
+    let error = match error {
+        BuildError::Cancelled => anyhow::anyhow!("cancelled"),
+        BuildError::Failed(e) => e,
+    };
+    Err(BuildError::Failed(error.context(format!(
+        "cleaning up left indexes behind: {}",
+        left.join("; ")
+    ))))
+}
+
+/// The partitioned path's work: each partition's index built concurrently
+/// (recorded in `children` as soon as it may exist), then the parent
+/// index ON ONLY and the attaching.
+#[allow(clippy::too_many_arguments)]
+async fn build_partitions(
+    info: &ConnInfo,
+    settings: &SessionSettings,
+    admin: &Client,
+    interrupt: &Interrupt,
+    rec: &Recommendation,
+    index: &QualifiedName,
+    partitions: &[&QualifiedName],
+    children: &mut Vec<QualifiedName>,
+) -> Result<(), BuildError> {
     for p in partitions {
         let child_spec = rec.spec.on_table(p);
         let child_name = child_spec.name();
@@ -389,50 +468,41 @@ async fn build(
         if let Some((false, _)) = index_state(admin, &child).await? {
             drop_invalid(admin, &child).await?;
         }
-        let built = build_concurrently(
+        children.push(child.clone());
+        build_concurrently(
             info,
             settings,
             admin,
             interrupt,
             &child_spec.create_sql(&child_name),
         )
-        .await;
-        // A failed or cancelled build leaves the partition's index invalid
-        // and not attached, so dropping the parent would not take it along.
+        .await?;
         if let Some((false, _)) = index_state(admin, &child).await? {
-            drop_invalid(admin, &child).await?;
-            built?;
             return Err(BuildError::Failed(anyhow::anyhow!(
-                "the index on partition {p} was left invalid and dropped"
+                "the index on partition {p} was left invalid"
             )));
         }
-        built?;
-        let attached = admin
+    }
+    if interrupt.is_set() {
+        return Err(BuildError::Cancelled);
+    }
+    admin
+        .execute(rec.spec.create_on_only_sql(&rec.name).as_str(), &[])
+        .await
+        .context("creating the parent index ON ONLY the partitioned table failed")?;
+    for (p, child) in partitions.iter().zip(children.iter()) {
+        admin
             .execute(
                 &format!(
                     "ALTER INDEX {} ATTACH PARTITION {}",
                     quoted_table(index),
-                    quoted_table(&child)
+                    quoted_table(child)
                 ),
                 &[],
             )
             .await
-            .with_context(|| format!("attaching the index of partition {p} failed"));
-        if let Err(e) = attached {
-            // Not attached, it would outlive the parent: drop it too.
-            if let Err(drop_error) = drop_invalid(admin, &child).await {
-                return Err(BuildError::Failed(e.context(format!(
-                    "the unattached index {child} is left behind: {drop_error:#}"
-                ))));
-            }
-            return Err(BuildError::Failed(e));
-        }
-        outcome.partitions += 1;
-        outcome.partition_indexes.push(child_name);
-        size += index_state(admin, &child).await?.map_or(0, |s| s.1);
+            .with_context(|| format!("attaching the index of partition {p} failed"))?;
     }
-    // A partitioned index has no storage of its own: its partitions' total.
-    outcome.size_bytes = Some(size);
     Ok(())
 }
 

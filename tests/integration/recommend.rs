@@ -424,3 +424,37 @@ fn verify_drops_checks_inside_a_rolled_back_transaction() {
         "the check's DROP INDEX was rolled back"
     );
 }
+
+#[test]
+fn foreign_temporary_and_system_tables_are_skipped_cleanly() {
+    let db = TestDb::new();
+    exec(
+        &db,
+        "CREATE EXTENSION hypopg;
+         CREATE EXTENSION file_fdw;
+         CREATE SERVER files FOREIGN DATA WRAPPER file_fdw;
+         CREATE FOREIGN TABLE ft (a int) SERVER files OPTIONS (filename '/dev/null');
+         CREATE TABLE t (id int PRIMARY KEY, a int);
+         INSERT INTO t SELECT g, g % 1000 FROM generate_series(1, 50000) g;
+         ANALYZE t;",
+    );
+    let w = workload_file(
+        "SELECT * FROM ft WHERE a = 1;
+         SELECT * FROM pg_class WHERE relname = 'x';
+         CREATE TEMP TABLE tmp (a int);
+         SELECT * FROM tmp WHERE a = 1;
+         SELECT * FROM t WHERE a = 5;",
+    );
+    let doc = recommend_json(&db, w.path().to_str().unwrap(), &[]);
+    assert_eq!(labels(&doc), vec!["t(a)"]);
+    let reasons: Vec<&str> = doc["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["reason"].as_str().unwrap())
+        .collect();
+    assert!(reasons.iter().any(|r| r.contains("public.ft is a foreign table")), "{reasons:?}");
+    assert!(reasons.iter().any(|r| r.contains("a system catalog")), "{reasons:?}");
+    assert!(reasons.iter().any(|r| r.contains("tmp is not in the catalog")), "{reasons:?}");
+    assert!(doc["notes"].as_array().unwrap().is_empty(), "{}", doc["notes"]);
+}
