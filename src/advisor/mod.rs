@@ -139,13 +139,19 @@ pub fn advise_costed(
             }
         })
         .collect();
+    // One note per reason HypoPG gave, not one per candidate.
+    let mut refused: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for (i, size) in sizes.iter().enumerate() {
         if let Err(e) = size {
-            notes.push(format!(
-                "HypoPG could not build {}: {e}",
-                cands[i].spec.label()
-            ));
+            refused.entry(e).or_default().push(cands[i].spec.label());
         }
+    }
+    for (reason, labels) in refused {
+        notes.push(format!(
+            "HypoPG could not build {} candidate(s), left out: {reason} (e.g. {})",
+            labels.len(),
+            labels[0]
+        ));
     }
     let weights: Vec<f64> = queries.iter().map(|q| q.calls as f64).collect();
     let mut cache = CostCache::new(oracle);
@@ -239,7 +245,7 @@ pub fn advise_costed(
         let name = spec.name();
         recommendations.push(Recommendation {
             rank: 0,
-            ddl: spec.create_sql(&name),
+            ddl: ddl_for(spec, &name, catalog),
             name,
             table: spec.table.clone(),
             spec: spec.clone(),
@@ -274,10 +280,16 @@ pub fn advise_costed(
     }
     let whatif_plans = cache.requests_sent;
     let workload_ms = logged_ms(queries);
-    let est_time_saved_ms = recommendations
-        .iter()
-        .map(|r| r.est_time_saved_ms)
-        .sum::<Option<f64>>();
+    // (An empty f64 sum is -0.0: say 0 when there is nothing, and null when
+    // the input has no durations.)
+    let est_time_saved_ms = if recommendations.is_empty() {
+        workload_ms.map(|_| 0.0)
+    } else {
+        recommendations
+            .iter()
+            .map(|r| r.est_time_saved_ms)
+            .sum::<Option<f64>>()
+    };
     Ok(Report {
         schema_version: report::SCHEMA_VERSION,
         command: "recommend-indexes".to_string(),
@@ -305,6 +317,46 @@ pub fn advise_costed(
         skipped: skipped(prepared),
         notes,
     })
+}
+
+/// The DDL a person runs: one concurrent build; for a partitioned table
+/// (where CREATE INDEX CONCURRENTLY is refused) each partition's index
+/// built concurrently, then the parent index ON ONLY the parent and each
+/// partition's index attached — the parent index is valid once all are.
+pub fn ddl_for(spec: &IndexSpec, name: &str, catalog: &Catalog) -> String {
+    let partitioned = catalog
+        .get(&spec.table)
+        .is_some_and(|r| r.kind == crate::catalog::RelationKind::PartitionedTable);
+    if !partitioned {
+        return spec.create_sql(name);
+    }
+    let children: Vec<&QualifiedName> = catalog
+        .relations
+        .values()
+        .filter(|r| r.partition_of.as_ref() == Some(&spec.table))
+        .map(|r| &r.name)
+        .collect();
+    let parent = QualifiedName::new(spec.table.schema.clone(), name);
+    let mut statements: Vec<String> = children
+        .iter()
+        .map(|child| {
+            let child_spec = spec.on_table(child);
+            child_spec.create_sql(&child_spec.name())
+        })
+        .collect();
+    statements.push(spec.create_on_only_sql(name));
+    for child in children {
+        let child_index = QualifiedName::new(child.schema.clone(), spec.on_table(child).name());
+        statements.push(format!(
+            "ALTER INDEX {} ATTACH PARTITION {}",
+            spec::quoted_table(&parent),
+            spec::quoted_table(&child_index)
+        ));
+    }
+    statements.join(
+        ";
+",
+    )
 }
 
 /// `wide` is `narrow` plus one key, or the same keys plus INCLUDE columns.

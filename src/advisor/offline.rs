@@ -95,7 +95,7 @@ pub fn advise_offline(
             let time: f64 = c.sources.iter().map(|q| queries[*q].total_ms).sum();
             Recommendation {
                 rank: 0,
-                ddl: c.spec.create_sql(&name),
+                ddl: super::ddl_for(&c.spec, &name, catalog),
                 name,
                 table: c.spec.table.clone(),
                 spec: c.spec.clone(),

@@ -192,17 +192,29 @@ async fn costed(
         )?;
         let mut errors = oracle.errors;
         errors.extend(checker.oracle.errors);
+        // A normalized text that cannot be planned generically is common
+        // (a constant in GROUP BY became $n): one note for all of those.
+        let mut generic_failures = Vec::new();
         for ((q, v), error) in errors {
             let query = &prepared.queries[q];
-            let what = match &query.variants[v] {
-                crate::advisor::queries::PlanVariant::Generic { .. } => {
-                    "its generic plan (normalized text)"
-                }
-                _ => "a logged sample",
-            };
+            let generic = matches!(
+                query.variants[v],
+                crate::advisor::queries::PlanVariant::Generic { .. }
+            );
+            if generic && v > 0 {
+                generic_failures.push(format!("{} ({error})", query.fingerprint));
+                continue;
+            }
             report.notes.push(format!(
-                "{}: the server could not plan {what}: {error}",
+                "{}: the server could not plan it: {error}",
                 query.fingerprint
+            ));
+        }
+        if !generic_failures.is_empty() {
+            report.notes.push(format!(
+                "{} statement(s) have no generic plan (their normalized text does not plan with unknown parameters), so only their logged samples were costed: {}",
+                generic_failures.len(),
+                generic_failures.join("; ")
             ));
         }
         Ok(report)
@@ -248,9 +260,11 @@ async fn finish(args: &RecommendArgs, report: Report, info: Option<ConnInfo>) ->
     if args.apply {
         let info = info.expect("--apply requires a database");
         let outcome = super::apply::apply_report(&report, &info, &args.build, args.yes).await?;
-        let stderr = std::io::stderr();
-        let mut err = stderr.lock();
-        crate::render::apply::write_apply_table(&mut err, &outcome)?;
+        if !outcome.is_empty() {
+            let stderr = std::io::stderr();
+            let mut err = stderr.lock();
+            crate::render::apply::write_apply_table(&mut err, &outcome)?;
+        }
         if outcome.iter().any(|o| o.failed()) {
             return Ok(ExitCode::FAILURE);
         }

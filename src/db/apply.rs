@@ -17,6 +17,7 @@ use tokio::sync::watch;
 use tokio_postgres::Client;
 
 const INDEX_STATE_SQL: &str = include_str!("sql/apply_index_state.sql");
+const INDEX_TABLE_SQL: &str = include_str!("sql/apply_index_table.sql");
 const BACKEND_PID_SQL: &str = "SELECT pg_backend_pid()";
 /// The relkind of an index by schema and name: `I` for a partitioned
 /// index, which cannot be dropped CONCURRENTLY.
@@ -102,6 +103,15 @@ impl BuildOutcome {
 }
 
 /// `Some(valid)` when an index of that name exists in the schema.
+/// The table an existing index of that name is on.
+async fn index_table(client: &Client, index: &QualifiedName) -> Result<Option<QualifiedName>> {
+    let row = client
+        .query_opt(INDEX_TABLE_SQL, &[&index.schema, &index.name])
+        .await
+        .with_context(|| format!("cannot look up index {index}"))?;
+    Ok(row.map(|r| QualifiedName::new(r.get::<_, String>(0), r.get::<_, String>(1))))
+}
+
 async fn index_state(client: &Client, index: &QualifiedName) -> Result<Option<(bool, i64)>> {
     let row = client
         .query_opt(INDEX_STATE_SQL, &[&index.schema, &index.name])
@@ -214,6 +224,18 @@ pub async fn build_all(
         }
         let started = Instant::now();
         let mut outcome = BuildOutcome::new(rec, BuildStatus::Built);
+        if let Some(other) = index_table(&admin, &index).await?
+            && other != rec.table
+        {
+            outcome.status = BuildStatus::Failed {
+                error: format!(
+                    "an index named {} already exists on {other}: rename this one in the plan",
+                    rec.name
+                ),
+            };
+            out.push(outcome);
+            continue;
+        }
         match index_state(&admin, &index).await? {
             Some((true, size)) => {
                 outcome.status = BuildStatus::AlreadyPresent;

@@ -129,6 +129,19 @@ pub fn write_table(out: &mut impl Write, report: &Report) -> std::io::Result<()>
     } else {
         writeln!(out, "No new index pays off for this workload.")?;
     }
+    if !report.already_served.is_empty() {
+        writeln!(out, "\nAlready served by existing indexes:")?;
+        for a in report.already_served.iter().take(10) {
+            writeln!(out, "  {} by {}", a.proposal, a.existing_index)?;
+        }
+        if report.already_served.len() > 10 {
+            writeln!(
+                out,
+                "  … and {} more (see --format json)",
+                report.already_served.len() - 10
+            )?;
+        }
+    }
     if !report.not_costed.is_empty() {
         writeln!(
             out,
@@ -520,22 +533,22 @@ mod tests {
 
     #[test]
     fn sql_migration() {
-        insta::assert_snapshot!(render(|o, r| write_sql(o, r)));
+        insta::assert_snapshot!(render(write_sql));
     }
 
     #[test]
     fn markdown_comment() {
-        insta::assert_snapshot!(render(|o, r| write_markdown(o, r)));
+        insta::assert_snapshot!(render(write_markdown));
     }
 
     #[test]
     fn terminal_table() {
-        insta::assert_snapshot!(render(|o, r| write_table(o, r)));
+        insta::assert_snapshot!(render(write_table));
     }
 
     #[test]
     fn json_round_trips_for_apply() {
-        let text = render(|o, r| write_json(o, r));
+        let text = render(write_json);
         let back: Report = serde_json::from_str(&text).unwrap();
         assert_eq!(
             back.recommendations[0].spec,

@@ -34,7 +34,14 @@ fn usage_errors_exit_2() {
         &["recommend-indexes"][..],
         &["recommend-indexes", "x.log", "--budget", "lots"][..],
         &["recommend-indexes", "x.log", "--yes"][..],
-        &["recommend-indexes", "x.log", "--schema", "s.sql", "-d", "postgres://x/y"][..],
+        &[
+            "recommend-indexes",
+            "x.log",
+            "--schema",
+            "s.sql",
+            "-d",
+            "postgres://x/y",
+        ][..],
         &["apply"][..],
     ] {
         let out = run(args);

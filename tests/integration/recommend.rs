@@ -453,8 +453,80 @@ fn foreign_temporary_and_system_tables_are_skipped_cleanly() {
         .iter()
         .map(|s| s["reason"].as_str().unwrap())
         .collect();
-    assert!(reasons.iter().any(|r| r.contains("public.ft is a foreign table")), "{reasons:?}");
-    assert!(reasons.iter().any(|r| r.contains("a system catalog")), "{reasons:?}");
-    assert!(reasons.iter().any(|r| r.contains("tmp is not in the catalog")), "{reasons:?}");
-    assert!(doc["notes"].as_array().unwrap().is_empty(), "{}", doc["notes"]);
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("public.ft is a foreign table")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("a system catalog")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("tmp is not in the catalog")),
+        "{reasons:?}"
+    );
+    assert!(
+        doc["notes"].as_array().unwrap().is_empty(),
+        "{}",
+        doc["notes"]
+    );
+}
+
+#[test]
+fn partitioned_tables_get_a_migration_that_builds_concurrently_per_partition() {
+    let db = TestDb::new();
+    exec(
+        &db,
+        "CREATE EXTENSION hypopg;
+         CREATE TABLE ev (id int, kind int, at date) PARTITION BY RANGE (at);
+         CREATE TABLE ev_2024 PARTITION OF ev FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+         CREATE TABLE ev_2025 PARTITION OF ev FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+         INSERT INTO ev SELECT g, g % 5000, date '2024-01-01' + (g % 700) FROM generate_series(1, 100000) g;
+         ANALYZE;",
+    );
+    let w = workload_file("SELECT * FROM ev WHERE kind = 7;\n");
+    let out = run(&[
+        "recommend-indexes",
+        w.path().to_str().unwrap(),
+        "-d",
+        &db.url,
+        "--format",
+        "sql",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let sql = stdout(&out);
+    assert!(sql.contains("ON ONLY \"public\".\"ev\""), "{sql}");
+    assert!(sql.contains("ATTACH PARTITION"), "{sql}");
+    assert!(
+        !sql.contains("CONCURRENTLY IF NOT EXISTS \"ev_kind_idx\" ON \"public\".\"ev\" "),
+        "{sql}"
+    );
+    let file = tempfile::Builder::new().suffix(".sql").tempfile().unwrap();
+    std::fs::write(file.path(), &sql).unwrap();
+    for _ in 0..2 {
+        // Twice: re-running the migration is harmless.
+        let psql = std::process::Command::new("psql")
+            .args(["-X", "-v", "ON_ERROR_STOP=1", "-q", "-d", &db.url, "-f"])
+            .arg(file.path())
+            .output()
+            .expect("psql runs");
+        assert!(
+            psql.status.success(),
+            "{}",
+            String::from_utf8_lossy(&psql.stderr)
+        );
+    }
+    assert_eq!(
+        query_i64(
+            &db,
+            "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+             WHERE c.relname LIKE 'ev%kind%' AND i.indisvalid"
+        ),
+        3,
+        "the parent index and one per partition, all valid"
+    );
 }
