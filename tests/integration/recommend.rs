@@ -530,3 +530,64 @@ fn partitioned_tables_get_a_migration_that_builds_concurrently_per_partition() {
         "the parent index and one per partition, all valid"
     );
 }
+
+#[test]
+fn from_pg_stat_statements_plans_generic_plans() {
+    let db = TestDb::new();
+    exec(
+        &db,
+        "CREATE EXTENSION hypopg;
+         CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
+         CREATE TABLE t (id int PRIMARY KEY, a int, b text);
+         INSERT INTO t SELECT g, g % 1000, 'x' FROM generate_series(1, 50000) g;
+         ANALYZE t;",
+    );
+    for a in 0..20 {
+        exec(&db, &format!("SELECT * FROM t WHERE a = {a}"));
+    }
+    let doc = run_json(&[
+        "recommend-indexes",
+        "--from-pg-stat-statements",
+        "-d",
+        &db.url,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(doc["mode"], "costed");
+    assert_eq!(labels(&doc), vec!["t(a)"]);
+    let q = &doc["recommendations"][0]["queries"][0];
+    assert_eq!(q["plan"]["mode"], "generic", "{q}");
+    assert!(q["calls"].as_u64().unwrap() >= 20, "{q}");
+}
+
+#[test]
+fn write_heavy_tables_pay_for_their_indexes() {
+    let db = TestDb::new();
+    exec(
+        &db,
+        "CREATE EXTENSION hypopg;
+         CREATE TABLE hot (id int PRIMARY KEY, counter int NOT NULL, note text);
+         INSERT INTO hot SELECT g, g % 5000, 'x' FROM generate_series(1, 100000) g;
+         ANALYZE hot;",
+    );
+    let read = "SELECT id FROM hot WHERE counter = 5;\n";
+    let quiet = workload_file(read);
+    let doc = recommend_json(&db, quiet.path().to_str().unwrap(), &[]);
+    assert_eq!(labels(&doc), vec!["hot(counter)"], "read alone: worth it");
+    // The same read among thousands of updates of that column: each would
+    // write an entry in the new index (and stop being HOT).
+    let mut busy = String::from(read);
+    for i in 0..3000 {
+        busy.push_str(&format!(
+            "UPDATE hot SET counter = counter + 1 WHERE id = {i};\n"
+        ));
+    }
+    let busy = workload_file(&busy);
+    // (No threshold: only the upkeep can keep it out.)
+    let doc = recommend_json(
+        &db,
+        busy.path().to_str().unwrap(),
+        &["--min-improvement", "0"],
+    );
+    assert!(labels(&doc).is_empty(), "{:?}", labels(&doc));
+}
