@@ -112,7 +112,7 @@ pub fn advise_costed(
 ) -> Result<Report> {
     let queries = &prepared.queries;
     let cands = &prepared.candidates.candidates;
-    let infos: Vec<CandidateInfo> = cands
+    let mut infos: Vec<CandidateInfo> = cands
         .iter()
         .enumerate()
         .map(|(i, c)| {
@@ -164,6 +164,40 @@ pub fn advise_costed(
                 .map(|c| weights[q] * c.total)
         })
         .sum();
+    // No workload statement may get much slower: an index on a column an
+    // UPDATE sets makes that UPDATE write index entries it did not write
+    // before (and stop being HOT). Compare that upkeep with the UPDATE's
+    // own planned cost.
+    let mut vetoed: BTreeMap<usize, (f64, f64, Vec<String>)> = BTreeMap::new();
+    for (i, c) in cands.iter().enumerate() {
+        if infos[i].relevant.is_empty() {
+            continue;
+        }
+        if let Some((q, extra, base)) = hot_breaking_update(
+            &c.spec,
+            queries,
+            prepared.writes.get(&c.spec.table),
+            options.entry_cost,
+            |q| {
+                cache
+                    .get(&request_for(q, &[], &infos))
+                    .map(|p| (p.total, p.rows))
+            },
+        ) {
+            infos[i].relevant.clear();
+            let entry = vetoed.entry(q).or_insert((extra, base, Vec::new()));
+            entry.2.push(c.spec.label());
+        }
+    }
+    for (q, (extra, base, labels)) in vetoed {
+        notes.push(format!(
+            "left out {} candidate(s) indexing a column {} sets (e.g. {}): each would add about {extra:.1} to that UPDATE's cost of {base:.1}, more than {:.0} %",
+            labels.len(),
+            queries[q].fingerprint,
+            labels[0],
+            MAX_WRITE_REGRESSION * 100.0
+        ));
+    }
     let limits = Limits {
         max_indexes: options.max_indexes,
         budget_bytes: options.budget_bytes.map(|b| b as f64),
@@ -316,6 +350,39 @@ pub fn advise_costed(
         already_served: already_served(prepared),
         skipped: skipped(prepared),
         notes,
+    })
+}
+
+/// Largest share a new index may add to the planned cost of an UPDATE that
+/// sets one of its columns (the "no statement more than 10 % slower" rule
+/// applied to writes).
+const MAX_WRITE_REGRESSION: f64 = 0.10;
+
+/// The first UPDATE of the workload that sets a column `spec` indexes and
+/// would get more than `MAX_WRITE_REGRESSION` more expensive: the new
+/// entry, plus — for the share of its updates that were HOT — an entry in
+/// every existing index. Returns (query, added cost, its cost now).
+fn hot_breaking_update(
+    spec: &IndexSpec,
+    queries: &[WorkloadQuery],
+    writes: Option<&TableWrites>,
+    entry_cost: f64,
+    base_plan: impl Fn(usize) -> Option<(f64, f64)>,
+) -> Option<(usize, f64, f64)> {
+    let hot = writes.map_or(0.0, |w| w.hot_fraction);
+    let existing = writes.map_or(0, |w| w.existing_indexes) as f64;
+    queries.iter().enumerate().find_map(|(q, query)| {
+        let sets_indexed_column = query.shape.tables.iter().any(|a| {
+            a.table == spec.table
+                && a.kinds.contains(&crate::shape::AccessKind::Update)
+                && a.columns_written.iter().any(|c| spec.mentions_column(c))
+        });
+        if !sets_indexed_column {
+            return None;
+        }
+        let (base, rows) = base_plan(q)?;
+        let extra = rows.max(1.0) * entry_cost * (1.0 + hot * existing);
+        (extra > MAX_WRITE_REGRESSION * base).then_some((q, extra, base))
     })
 }
 
@@ -695,5 +762,48 @@ fn one_line(text: &str) -> String {
         format!("{}…", &flat[..end])
     } else {
         flat
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::schema_file::load_schema_text;
+    use crate::shape::analyze_sql;
+    use crate::workload::fingerprint::{FingerprintId, StatementKind};
+
+    fn update_query(catalog: &Catalog) -> WorkloadQuery {
+        let sql = "UPDATE sessions SET expires_at = now() WHERE id = 1";
+        WorkloadQuery {
+            fingerprint: FingerprintId::of(sql),
+            text: sql.to_string(),
+            kind: StatementKind::Update,
+            calls: 10,
+            total_ms: 1.0,
+            mean_ms: Some(0.1),
+            shape: analyze_sql(sql, catalog, &[]),
+            variants: vec![],
+        }
+    }
+
+    #[test]
+    fn an_index_on_a_column_a_cheap_update_sets_is_refused() {
+        let catalog = load_schema_text(
+            "CREATE TABLE sessions (id int PRIMARY KEY, user_id int, expires_at timestamptz);",
+            "test",
+        );
+        let table = QualifiedName::new("public", "sessions");
+        let on_expiry = IndexSpec::btree(table.clone(), vec![spec::KeySpec::column("expires_at")]);
+        let on_user = IndexSpec::btree(table, vec![spec::KeySpec::column("user_id")]);
+        let queries = vec![update_query(&catalog)];
+        // A primary-key update costs ~8: one more index entry is far more
+        // than 10 % of that.
+        let cheap = |_| Some((8.4, 1.0));
+        assert!(hot_breaking_update(&on_expiry, &queries, None, 4.0, cheap).is_some());
+        // An index on a column the update does not set changes nothing.
+        assert!(hot_breaking_update(&on_user, &queries, None, 4.0, cheap).is_none());
+        // An expensive update (a scan) absorbs the entry.
+        let costly = |_| Some((5000.0, 1.0));
+        assert!(hot_breaking_update(&on_expiry, &queries, None, 4.0, costly).is_none());
     }
 }

@@ -16,6 +16,9 @@ use std::collections::HashMap;
 #[derive(Clone, Debug, PartialEq)]
 pub struct PlanCost {
     pub total: f64,
+    /// Rows the plan expects to return — for an UPDATE or DELETE, the rows
+    /// it changes.
+    pub rows: f64,
     /// Candidates (by index) the chosen plan uses.
     pub uses: Vec<usize>,
 }
@@ -323,7 +326,11 @@ mod tests {
                             uses = vec![*i];
                         }
                     }
-                    Some(PlanCost { total: best, uses })
+                    Some(PlanCost {
+                        total: best,
+                        rows: 1.0,
+                        uses,
+                    })
                 })
                 .collect())
         }

@@ -69,6 +69,9 @@ pub async fn create_hypopg(client: &Client) -> Result<()> {
 #[derive(Clone, Debug, PartialEq)]
 pub struct PlanOutcome {
     pub total_cost: f64,
+    /// Rows returned — for a ModifyTable, the rows its input feeds it (the
+    /// rows written).
+    pub rows: f64,
     /// Indexes the plan scans, by name (hypothetical ones as HypoPG names
     /// them: `<oid>btree_…`).
     pub index_names: Vec<String>,
@@ -405,6 +408,7 @@ impl HypoOracle {
             .map(|(r, o)| match o {
                 Ok(o) => Some(PlanCost {
                     total: o.total_cost,
+                    rows: o.rows,
                     uses: o.candidates_used,
                 }),
                 Err(e) => {
@@ -481,6 +485,7 @@ impl DropChecker for HypoDropChecker {
             for (i, o) in members.into_iter().zip(outcomes) {
                 out[i] = o.ok().map(|o| PlanCost {
                     total: o.total_cost,
+                    rows: o.rows,
                     uses: o.candidates_used,
                 });
             }
@@ -699,12 +704,20 @@ fn parse_plan(plan: &Value) -> Result<PlanOutcome, String> {
         .get("Total Cost")
         .and_then(Value::as_f64)
         .ok_or_else(|| "the plan has no total cost".to_string())?;
+    let rows_of = |node: &Value| node.get("Plan Rows").and_then(Value::as_f64);
+    let rows = if root.get("Node Type").and_then(Value::as_str) == Some("ModifyTable") {
+        root.get("Plans").and_then(|p| p.get(0)).and_then(rows_of)
+    } else {
+        rows_of(root)
+    }
+    .unwrap_or(1.0);
     let mut index_names = Vec::new();
     collect_index_names(root, &mut index_names);
     index_names.sort();
     index_names.dedup();
     Ok(PlanOutcome {
         total_cost,
+        rows,
         index_names,
         candidates_used: Vec::new(),
     })
