@@ -591,3 +591,32 @@ fn write_heavy_tables_pay_for_their_indexes() {
     );
     assert!(labels(&doc).is_empty(), "{:?}", labels(&doc));
 }
+
+#[test]
+fn a_generic_plan_that_disagrees_with_the_logged_values_is_reported() {
+    let db = TestDb::new();
+    exec(
+        &db,
+        "CREATE EXTENSION hypopg;
+         CREATE TABLE jobs (id int PRIMARY KEY, state text NOT NULL, payload text);
+         INSERT INTO jobs SELECT g, CASE WHEN g % 200 = 0 THEN 'open' ELSE 'done' END, 'x'
+           FROM generate_series(1, 200000) g;
+         ANALYZE jobs;",
+    );
+    // Logged with the rare value: its custom plan gains from an index on
+    // state; a generic plan (a prepared statement after five executions)
+    // expects half the table and keeps its sequential scan.
+    let log = "\
+2026-11-28 10:00:00.000 UTC [100] app@db LOG:  duration: 20.000 ms  execute <unnamed>: SELECT id FROM jobs WHERE state = $1
+2026-11-28 10:00:00.000 UTC [100] app@db DETAIL:  parameters: $1 = 'open'
+";
+    let mut f = tempfile::Builder::new().suffix(".log").tempfile().unwrap();
+    f.write_all(log.as_bytes()).unwrap();
+    let doc = recommend_json(&db, f.path().to_str().unwrap(), &[]);
+    assert_eq!(labels(&doc)[0], "jobs(state)", "{doc}");
+    let d = &doc["plan_disagreements"][0];
+    assert_eq!(d["query"], "select id from jobs where state = $1", "{doc}");
+    assert!(d["samples_saving"].as_f64().unwrap() > 0.5, "{d}");
+    assert!(d["generic_saving"].as_f64().unwrap() < 0.25, "{d}");
+    assert!(d["note"].as_str().unwrap().contains("generic plan"), "{d}");
+}
