@@ -38,6 +38,11 @@ pub enum Command {
         after_help = "Example:\n  pgadvisor recommend-indexes app.log -d $DATABASE_URL --format json > plan.json\n  pgadvisor apply plan.json -d $DATABASE_URL"
     )]
     Apply(ApplyArgs),
+    /// EXPLAIN ANALYZE the heaviest statements safely (rolled back) and report plan findings
+    #[command(
+        after_help = "Examples:\n  pgadvisor analyze -d $DATABASE_URL                       # top statements from pg_stat_statements\n  pgadvisor analyze -d $DATABASE_URL postgresql.log --top 10 --runs 5\n  pgadvisor analyze -d $DATABASE_URL app.log --fail-on warning --format markdown\n\nSafety: queries run in BEGIN READ ONLY ... ROLLBACK; INSERT/UPDATE/DELETE/MERGE only with\n--allow-writes, then in a transaction that is rolled back; DDL, utility and transaction control never."
+    )]
+    Analyze(AnalyzeArgs),
     /// Connect to a database and report what pgadvisor can use there
     Check(CheckArgs),
     /// Print a shell completion script
@@ -325,6 +330,68 @@ pub struct ApplyArgs {
 
     #[command(flatten)]
     pub build: BuildArgs,
+
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AnalyzeFormat {
+    Table,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Log files, .sql files, gzip of them, or - for stdin. Without any,
+    /// the workload comes from pg_stat_statements.
+    #[arg(value_name = "FILE|-")]
+    pub inputs: Vec<String>,
+
+    /// Take the workload from pg_stat_statements (the default when no
+    /// file is given).
+    #[arg(long, conflicts_with = "inputs")]
+    pub from_pg_stat_statements: bool,
+
+    /// Analyze this many statements, by total time.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub top: usize,
+
+    /// EXPLAIN ANALYZE runs per statement (for p50/p95/p99).
+    #[arg(long, default_value_t = 3, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub runs: u32,
+
+    /// Also run INSERT/UPDATE/DELETE/MERGE, each inside a transaction that
+    /// is rolled back (sequences they advance stay advanced).
+    #[arg(long)]
+    pub allow_writes: bool,
+
+    /// Longest one statement may run (e.g. 30s); a statement that times
+    /// out is reported as such and the run goes on.
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub statement_timeout: std::time::Duration,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = AnalyzeFormat::Table)]
+    pub format: AnalyzeFormat,
+
+    /// Exit with status 3 when a finding at or above this severity appears.
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<crate::findings::Severity>,
+
+    /// Override a finding threshold: RULE.NAME=VALUE (repeatable; see
+    /// docs/findings.md).
+    #[arg(long = "threshold", value_name = "RULE.NAME=VALUE")]
+    pub thresholds: Vec<String>,
+
+    /// Input format of the files; auto detects it.
+    #[arg(long, value_enum, default_value_t = LogFormatArg::Auto)]
+    pub log_format: LogFormatArg,
+
+    /// The server's log_line_prefix, for stderr logs with an unusual one.
+    #[arg(long, value_name = "PREFIX")]
+    pub log_line_prefix: Option<String>,
 
     #[command(flatten)]
     pub connect: ConnectArgs,

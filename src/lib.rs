@@ -2,10 +2,13 @@
 //! over this library; see DESIGN in the repository docs for the layout.
 
 pub mod advisor;
+pub mod analysis;
 pub mod catalog;
 pub mod cli;
 pub mod commands;
 pub mod db;
+pub mod findings;
+pub mod plan;
 pub mod render;
 pub mod shape;
 pub mod workload;

@@ -1,6 +1,7 @@
 //! One module per subcommand: validate the arguments, gather input, call the
 //! pure core, render. Nothing here formats output itself.
 
+pub mod analyze;
 pub mod apply;
 pub mod check;
 pub mod completions;
@@ -19,6 +20,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Workload(args) => workload::run(args).await,
         Command::RecommendIndexes(args) => recommend::run(args).await,
         Command::Apply(args) => apply::run(args).await,
+        Command::Analyze(args) => analyze::run(args).await,
         Command::Check(args) => check::run(args).await,
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),

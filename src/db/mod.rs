@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod check;
 pub mod connect;
 pub mod conninfo;
+pub mod explain;
 pub mod pg_stat_statements;
 pub mod pgpass;
 pub mod tls;

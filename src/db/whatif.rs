@@ -131,6 +131,17 @@ impl Planner {
         )
         .await
     }
+
+    /// The plan as EXPLAIN (FORMAT JSON) gave it.
+    pub async fn plan_json(&mut self, variant: &PlanVariant) -> Result<Result<Value, String>> {
+        plan_variant_json(
+            &self.client,
+            &mut self.cache_mode,
+            variant,
+            self.generic_option,
+        )
+        .await
+    }
 }
 
 /// A pool of what-if sessions over one candidate list.
@@ -593,6 +604,20 @@ async fn plan_variant(
     variant: &PlanVariant,
     generic_option: bool,
 ) -> Result<Result<PlanOutcome, String>> {
+    Ok(
+        plan_variant_json(client, cache_mode, variant, generic_option)
+            .await?
+            .and_then(|plan| parse_plan(&plan)),
+    )
+}
+
+/// The EXPLAIN (FORMAT JSON) output for one variant.
+async fn plan_variant_json(
+    client: &Client,
+    cache_mode: &mut Option<&'static str>,
+    variant: &PlanVariant,
+    generic_option: bool,
+) -> Result<Result<Value, String>> {
     let result = match variant {
         PlanVariant::Literal { statement } => {
             explain(client, &format!("EXPLAIN (FORMAT JSON) {statement}")).await
@@ -625,7 +650,7 @@ async fn plan_variant(
         }
     };
     match result {
-        Ok(plan) => Ok(parse_plan(&plan)),
+        Ok(plan) => Ok(Ok(plan)),
         Err(e) if e.as_db_error().is_some() => Ok(Err(error_text(e))),
         Err(e) => Err(anyhow::Error::new(e).context("the planning session was lost")),
     }

@@ -1,6 +1,7 @@
 //! Writers for reports: tables for people, JSON for scripts. They only
 //! format; the data comes from the commands' pure cores.
 
+pub mod analyze;
 pub mod apply;
 pub mod by_table;
 pub mod check;

@@ -13,6 +13,7 @@ fn help_for_every_subcommand_is_stable() {
         "workload",
         "recommend-indexes",
         "apply",
+        "analyze",
         "check",
         "completions",
         "man",

@@ -1,6 +1,7 @@
 //! Integration tests: the pgadvisor binary against fixtures captured from a
 //! real PostgreSQL 15 server, and against the live server itself.
 
+mod analyze;
 mod apply;
 mod by_table;
 mod catalog;
