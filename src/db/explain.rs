@@ -169,10 +169,9 @@ impl SafeRunner {
                 anyhow::bail!("refusing to run a statement that may never run: {reason}")
             }
         };
-        let client = match self.client().await {
-            Ok(c) => c,
-            Err(e) => return Ok(RunOutcome::SessionLost(format!("{e:#}"))),
-        };
+        // A session that cannot be reopened means the database is gone:
+        // the caller stops and reports what it has.
+        let client = self.client().await?;
         let started = std::time::Instant::now();
         let result = run_in_rollback(client, begin, statement, parameters).await;
         let wall = started.elapsed();

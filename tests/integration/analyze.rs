@@ -320,3 +320,89 @@ fn findings_are_provoked_for_real_and_gate_the_exit_code() {
         "{quiet}"
     );
 }
+
+#[test]
+fn a_database_that_goes_away_gives_an_error_and_the_results_so_far() {
+    let db = TestDb::new();
+    exec(&db, SCHEMA);
+    let log = "\
+2026-11-28 10:00:00.000 UTC [300] app@db LOG:  duration: 900.000 ms  statement: SELECT count(*) FROM accounts
+2026-11-28 10:00:01.000 UTC [300] app@db LOG:  duration: 800.000 ms  statement: SELECT pg_sleep(3)
+2026-11-28 10:00:02.000 UTC [300] app@db LOG:  duration: 700.000 ms  statement: SELECT max(balance) FROM accounts
+";
+    let mut f = tempfile::Builder::new().suffix(".log").tempfile().unwrap();
+    f.write_all(log.as_bytes()).unwrap();
+    let child = crate::util::pgadvisor()
+        .args(["analyze", "-d", &db.url, f.path().to_str().unwrap()])
+        .args(["--format", "json", "--runs", "1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("pgadvisor starts");
+    // Once it sleeps in the second statement, close the database to new
+    // sessions and end pgadvisor's.
+    let name = db.name.clone();
+    block_on(async move {
+        let admin = crate::util::admin_client().await;
+        for _ in 0..100 {
+            let sleeping: i64 = admin
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND query LIKE '%pg_sleep%' AND application_name = 'pgadvisor'",
+                    &[&name],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            if sleeping > 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        admin
+            .batch_execute(&format!(
+                "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"
+            ))
+            .await
+            .unwrap();
+        admin
+            .execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'pgadvisor'",
+                &[&name],
+            )
+            .await
+            .unwrap();
+    });
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("went away"), "{}", stderr(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("the partial report is JSON");
+    assert_eq!(statement(&doc, "select count(*)")["status"], "analyzed");
+    assert_eq!(statement(&doc, "select pg_sleep")["status"], "failed");
+    assert!(
+        doc["notes"]
+            .to_string()
+            .contains("stopped after 2 statement(s)"),
+        "{doc}"
+    );
+}
+
+#[test]
+fn without_files_the_workload_comes_from_pg_stat_statements() {
+    let db = TestDb::new();
+    exec(&db, SCHEMA);
+    exec(&db, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+    for i in 0..5 {
+        exec(&db, &format!("SELECT * FROM accounts WHERE owner = 'o{i}'"));
+    }
+    let out = run(&[
+        "analyze", "-d", &db.url, "--format", "json", "--runs", "1", "--top", "50",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["source"], "pg_stat_statements");
+    // pg_stat_statements keeps no parameter values: the generic plan is
+    // explained, nothing executed.
+    let s = statement(&doc, "select * from accounts where owner");
+    assert_eq!(s["status"], "explained_generically", "{s}");
+    assert!(s["calls"].as_u64().unwrap() >= 5);
+}
