@@ -406,3 +406,44 @@ fn without_files_the_workload_comes_from_pg_stat_statements() {
     assert_eq!(s["status"], "explained_generically", "{s}");
     assert!(s["calls"].as_u64().unwrap() >= 5);
 }
+
+#[test]
+fn misestimates_and_generic_plans_are_found_through_the_cli() {
+    let db = TestDb::new();
+    exec(
+        &db,
+        "CREATE TABLE addresses (id int PRIMARY KEY, city int NOT NULL, zip int NOT NULL);
+         INSERT INTO addresses SELECT g, (g % 200) / 2, g % 200 FROM generate_series(1, 400000) g;
+         CREATE TABLE jobs (id int PRIMARY KEY, state text NOT NULL, note text NOT NULL);
+         INSERT INTO jobs SELECT g, CASE WHEN g % 1000 = 0 THEN 'failed' ELSE 'done' END, 'job ' || g
+           FROM generate_series(1, 200000) g;
+         CREATE INDEX jobs_failed ON jobs (id) WHERE state = 'failed';
+         ANALYZE;",
+    );
+    // Correlated columns (zip decides city): the planner multiplies their
+    // selectivities. A prepared statement logged with 'failed': its custom
+    // plan uses the partial index, its generic plan cannot.
+    let log = "\
+2026-11-28 10:00:00.000 UTC [300] app@db LOG:  duration: 900.000 ms  statement: SELECT * FROM addresses WHERE city = 42 AND zip = 85
+2026-11-28 10:00:01.000 UTC [300] app@db LOG:  duration: 800.000 ms  execute <unnamed>: SELECT id, note FROM jobs WHERE state = $1
+2026-11-28 10:00:01.000 UTC [300] app@db DETAIL:  parameters: $1 = 'failed'
+";
+    let mut f = tempfile::Builder::new().suffix(".log").tempfile().unwrap();
+    f.write_all(log.as_bytes()).unwrap();
+    let doc = analyze_json(&db, f.path().to_str().unwrap(), &[]);
+    let ids = |prefix: &str| -> Vec<String> {
+        statement(&doc, prefix)["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let addresses = ids("select * from addresses");
+    assert!(
+        addresses.contains(&"row-misestimate".to_string()),
+        "{addresses:?}"
+    );
+    let jobs = ids("select id, note from jobs");
+    assert!(jobs.contains(&"generic-plan-worse".to_string()), "{jobs:?}");
+}
