@@ -7,7 +7,7 @@
 
 use super::queries::WorkloadQuery;
 use super::spec::{IndexSpec, KeySpec};
-use crate::catalog::{Catalog, QualifiedName, Relation};
+use crate::catalog::{Catalog, Relation};
 use crate::shape::{Operand, PredicateOp, TableAccess, ValueKind};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -314,7 +314,7 @@ fn access_candidates(access: &TableAccess, rel: &Relation, max_columns: usize) -
             let mut partial = plain.clone();
             partial.predicate = Some(p.clone());
             // The predicate's columns need not be keys any more.
-            partial.keys.retain(|k| !partial_mentions(p, &k.text));
+            partial.keys.retain(|k| !super::spec::mentions(p, &k.text));
             if !partial.keys.is_empty() {
                 out.push(partial);
             }
@@ -334,17 +334,6 @@ fn access_candidates(access: &TableAccess, rel: &Relation, max_columns: usize) -
         out.push(plain);
     }
     out
-}
-
-fn partial_mentions(predicate: &str, column: &str) -> bool {
-    IndexSpec {
-        table: QualifiedName::new("", ""),
-        method: String::new(),
-        keys: Vec::new(),
-        include: Vec::new(),
-        predicate: Some(predicate.to_string()),
-    }
-    .mentions_column(column)
 }
 
 /// The columns a read-only statement reads from the table, when few enough

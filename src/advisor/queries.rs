@@ -189,7 +189,11 @@ pub fn collect_queries(
                 *reads.entry(access.table.clone()).or_default() += calls;
             }
         }
-        if fp.kind == StatementKind::Insert && !fp.text.to_ascii_lowercase().contains("select") {
+        let reads_a_table = shape
+            .tables
+            .iter()
+            .any(|a| a.kinds.contains(&AccessKind::Read));
+        if fp.kind == StatementKind::Insert && !reads_a_table {
             // INSERT … VALUES reads nothing an index could find faster.
             continue;
         }

@@ -356,7 +356,7 @@ fn quote_ident_in_place(ident: &mut Ident) {
 }
 
 /// Whether an expression text uses a column (by identifier, not substring).
-fn mentions(text: &str, column: &str) -> bool {
+pub fn mentions(text: &str, column: &str) -> bool {
     let Some(mut expr) = parse_expr(text) else {
         return false;
     };

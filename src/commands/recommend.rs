@@ -91,11 +91,14 @@ pub async fn run(args: RecommendArgs) -> Result<ExitCode> {
     }
     let prepared = advisor::prepare(&workload, &catalog, &options);
     let mut report = match status.installed_version.clone() {
-        Some(version) => costed(
-            &args, &info, &options, status, prepared, workload, catalog, notes, &bar,
-        )
-        .await?
-        .with_hypopg(version),
+        Some(version) => {
+            let mut report = costed(
+                &args, &info, &options, status, prepared, workload, catalog, notes, &bar,
+            )
+            .await?;
+            report.hypopg_version = Some(version);
+            report
+        }
         None => {
             notes.push(hypopg_missing(&status, &target));
             advisor::offline::advise_offline(&prepared, &workload, &catalog, &options, notes)
@@ -104,17 +107,6 @@ pub async fn run(args: RecommendArgs) -> Result<ExitCode> {
     report.database = Some(target);
     bar.clear();
     finish(&args, report, Some(info)).await
-}
-
-trait WithHypopg {
-    fn with_hypopg(self, version: String) -> Self;
-}
-
-impl WithHypopg for Report {
-    fn with_hypopg(mut self, version: String) -> Self {
-        self.hypopg_version = Some(version);
-        self
-    }
 }
 
 /// Exactly what to do when HypoPG is missing.

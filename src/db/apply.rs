@@ -17,7 +17,6 @@ use tokio::sync::watch;
 use tokio_postgres::Client;
 
 const INDEX_STATE_SQL: &str = include_str!("sql/apply_index_state.sql");
-const INDEX_TABLE_SQL: &str = include_str!("sql/apply_index_table.sql");
 const BACKEND_PID_SQL: &str = "SELECT pg_backend_pid()";
 /// The relkind of an index by schema and name: `I` for a partitioned
 /// index, which cannot be dropped CONCURRENTLY.
@@ -102,22 +101,31 @@ impl BuildOutcome {
     }
 }
 
-/// `Some(valid)` when an index of that name exists in the schema.
-/// The table an existing index of that name is on.
-async fn index_table(client: &Client, index: &QualifiedName) -> Result<Option<QualifiedName>> {
-    let row = client
-        .query_opt(INDEX_TABLE_SQL, &[&index.schema, &index.name])
-        .await
-        .with_context(|| format!("cannot look up index {index}"))?;
-    Ok(row.map(|r| QualifiedName::new(r.get::<_, String>(0), r.get::<_, String>(1))))
-}
-
-async fn index_state(client: &Client, index: &QualifiedName) -> Result<Option<(bool, i64)>> {
+/// An existing index of that name in the schema: whether it is valid, its
+/// size, and the table it is on (a name is unique per schema, not per
+/// table: another table's index of that name must not be taken for ours).
+async fn index_lookup(
+    client: &Client,
+    index: &QualifiedName,
+) -> Result<Option<(bool, i64, QualifiedName)>> {
     let row = client
         .query_opt(INDEX_STATE_SQL, &[&index.schema, &index.name])
         .await
         .with_context(|| format!("cannot look up index {index}"))?;
-    Ok(row.map(|r| (r.get("valid"), r.get("size_bytes"))))
+    Ok(row.map(|r| {
+        let table = QualifiedName::new(
+            r.get::<_, String>("table_schema"),
+            r.get::<_, String>("table_name"),
+        );
+        (r.get("valid"), r.get("size_bytes"), table)
+    }))
+}
+
+/// `Some((valid, size))` when an index of that name exists in the schema.
+async fn index_state(client: &Client, index: &QualifiedName) -> Result<Option<(bool, i64)>> {
+    Ok(index_lookup(client, index)
+        .await?
+        .map(|(valid, size, _)| (valid, size)))
 }
 
 /// Ctrl-C for the whole run. Listening only while a build runs would lose
@@ -224,8 +232,9 @@ pub async fn build_all(
         }
         let started = Instant::now();
         let mut outcome = BuildOutcome::new(rec, BuildStatus::Built);
-        if let Some(other) = index_table(&admin, &index).await?
-            && other != rec.table
+        let found = index_lookup(&admin, &index).await?;
+        if let Some((_, _, other)) = &found
+            && *other != rec.table
         {
             outcome.status = BuildStatus::Failed {
                 error: format!(
@@ -236,7 +245,7 @@ pub async fn build_all(
             out.push(outcome);
             continue;
         }
-        match index_state(&admin, &index).await? {
+        match found.map(|(valid, size, _)| (valid, size)) {
             Some((true, size)) => {
                 outcome.status = BuildStatus::AlreadyPresent;
                 outcome.size_bytes = Some(size);

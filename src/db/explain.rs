@@ -219,12 +219,7 @@ async fn run_in_rollback(
         client
             .execute(&format!("PREPARE {PREPARED} AS {statement}"), &[])
             .await?;
-        let args: Vec<String> = (0..count)
-            .map(|i| match parameters.get(i) {
-                Some(Some(v)) => format!("'{}'", v.replace('\'', "''")),
-                _ => "NULL".to_string(),
-            })
-            .collect();
+        let args = super::whatif::execute_arguments(statement, parameters);
         format!(
             "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE {PREPARED}({})",
             args.join(", ")

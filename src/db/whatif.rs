@@ -192,15 +192,11 @@ impl WhatIf {
             let session = s.lock().await;
             session
                 .client
-                .execute(&whatif.hypopg_call("hypopg_reset()"), &[])
+                .execute(&HypoCalls::new(&whatif.schema).reset, &[])
                 .await
                 .context("hypopg_reset() failed")?;
         }
         Ok(whatif)
-    }
-
-    fn hypopg_call(&self, call: &str) -> String {
-        format!("SELECT {}.{call}", quote_always(&self.schema))
     }
 
     /// The estimated size of each candidate (`hypopg_relation_size`), or
@@ -214,9 +210,9 @@ impl WhatIf {
         for s in &self.sessions {
             let (s, ddl, results, next) =
                 (s.clone(), self.ddl.clone(), results.clone(), next.clone());
-            let calls = HypoCalls::new(&self.schema);
-            let (create, drop) = (calls.create, calls.drop);
-            let size = self.hypopg_call("hypopg_relation_size($1)::int8");
+            let HypoCalls {
+                create, drop, size, ..
+            } = HypoCalls::new(&self.schema);
             tasks.spawn(async move {
                 let session = s.lock().await;
                 loop {
@@ -510,6 +506,7 @@ struct HypoCalls {
     create: String,
     drop: String,
     reset: String,
+    size: String,
     hide: String,
     unhide: String,
 }
@@ -521,6 +518,7 @@ impl HypoCalls {
             create: format!("SELECT indexrelid FROM {s}.hypopg_create_index($1)"),
             drop: format!("SELECT {s}.hypopg_drop_index($1)"),
             reset: format!("SELECT {s}.hypopg_reset()"),
+            size: format!("SELECT {s}.hypopg_relation_size($1)::int8"),
             hide: format!("SELECT {s}.hypopg_hide_index(to_regclass($1)::oid)"),
             unhide: format!("SELECT {s}.hypopg_unhide_index($1)"),
         }
@@ -639,14 +637,7 @@ async fn plan_variant_json(
             parameters,
         } => {
             set_cache_mode(client, cache_mode, "force_custom_plan").await?;
-            let count = placeholder_count(statement).max(parameters.len());
-            let args: Vec<String> = (0..count)
-                .map(|i| match parameters.get(i) {
-                    Some(Some(v)) => quote_literal(v),
-                    _ => "NULL".to_string(),
-                })
-                .collect();
-            explain_prepared(client, statement, &args).await
+            explain_prepared(client, statement, &execute_arguments(statement, parameters)).await
         }
     };
     match result {
@@ -700,6 +691,18 @@ async fn explain_prepared(
     let plan = plan?;
     deallocated?;
     Ok(plan)
+}
+
+/// The argument list of `EXECUTE name(…)` for a statement's `$n`: the
+/// logged values as literals, NULL where a value is missing.
+pub fn execute_arguments(statement: &str, parameters: &[Option<String>]) -> Vec<String> {
+    let count = placeholder_count(statement).max(parameters.len());
+    (0..count)
+        .map(|i| match parameters.get(i) {
+            Some(Some(v)) => quote_literal(v),
+            _ => "NULL".to_string(),
+        })
+        .collect()
 }
 
 /// A parameter value as a string literal (standard_conforming_strings is

@@ -3,9 +3,8 @@
 //! was (with and without --allow-writes); statements that kill their own
 //! session or outlive the timeout are reported and the run goes on.
 
-use crate::util::{TestDb, block_on, run, stderr, stdout};
+use crate::util::{TestDb, block_on, exec, run, stderr, stdout, temp_file};
 use serde_json::Value;
-use std::io::Write;
 
 /// Runs `f` with a fresh connection to the test database.
 fn with_client<T>(db: &TestDb, f: impl AsyncFnOnce(&tokio_postgres::Client) -> T) -> T {
@@ -17,12 +16,6 @@ fn with_client<T>(db: &TestDb, f: impl AsyncFnOnce(&tokio_postgres::Client) -> T
         tokio::spawn(conn);
         f(&client).await
     })
-}
-
-fn exec(db: &TestDb, sql: &str) {
-    with_client(db, async |c| {
-        c.batch_execute(sql).await.expect("setup SQL runs")
-    });
 }
 
 /// Everything the workload might touch, as one comparable text: each
@@ -111,9 +104,7 @@ fn hostile_log() -> tempfile::NamedTempFile {
             100 + i
         ));
     }
-    let mut f = tempfile::Builder::new().suffix(".log").tempfile().unwrap();
-    f.write_all(log.as_bytes()).unwrap();
-    f
+    temp_file(".log", &log)
 }
 
 fn analyze_json(db: &TestDb, file: &str, extra: &[&str]) -> Value {
@@ -207,8 +198,7 @@ fn a_statement_that_kills_its_session_or_times_out_is_reported_and_the_run_goes_
 2026-11-28 10:00:01.000 UTC [300] app@db LOG:  duration: 800.000 ms  statement: SELECT pg_sleep(5)
 2026-11-28 10:00:02.000 UTC [300] app@db LOG:  duration: 700.000 ms  statement: SELECT count(*) FROM accounts
 ";
-    let mut f = tempfile::Builder::new().suffix(".log").tempfile().unwrap();
-    f.write_all(log.as_bytes()).unwrap();
+    let f = temp_file(".log", log);
     let started = std::time::Instant::now();
     let doc = analyze_json(
         &db,
@@ -254,9 +244,10 @@ fn findings_are_provoked_for_real_and_gate_the_exit_code() {
             db.name
         ),
     );
-    let mut f = tempfile::Builder::new().suffix(".sql").tempfile().unwrap();
-    f.write_all(b"SELECT * FROM big WHERE tenant = 42;\nSELECT note FROM big ORDER BY note;\n")
-        .unwrap();
+    let f = temp_file(
+        ".sql",
+        "SELECT * FROM big WHERE tenant = 42;\nSELECT note FROM big ORDER BY note;\n",
+    );
     let path = f.path().to_str().unwrap();
     let doc = analyze_json(&db, path, &["--runs", "1"]);
     let ids = |prefix: &str| -> Vec<String> {
@@ -330,8 +321,7 @@ fn a_database_that_goes_away_gives_an_error_and_the_results_so_far() {
 2026-11-28 10:00:01.000 UTC [300] app@db LOG:  duration: 800.000 ms  statement: SELECT pg_sleep(3)
 2026-11-28 10:00:02.000 UTC [300] app@db LOG:  duration: 700.000 ms  statement: SELECT max(balance) FROM accounts
 ";
-    let mut f = tempfile::Builder::new().suffix(".log").tempfile().unwrap();
-    f.write_all(log.as_bytes()).unwrap();
+    let f = temp_file(".log", log);
     let child = crate::util::pgadvisor()
         .args(["analyze", "-d", &db.url, f.path().to_str().unwrap()])
         .args(["--format", "json", "--runs", "1"])
@@ -428,8 +418,7 @@ fn misestimates_and_generic_plans_are_found_through_the_cli() {
 2026-11-28 10:00:01.000 UTC [300] app@db LOG:  duration: 800.000 ms  execute <unnamed>: SELECT id, note FROM jobs WHERE state = $1
 2026-11-28 10:00:01.000 UTC [300] app@db DETAIL:  parameters: $1 = 'failed'
 ";
-    let mut f = tempfile::Builder::new().suffix(".log").tempfile().unwrap();
-    f.write_all(log.as_bytes()).unwrap();
+    let f = temp_file(".log", log);
     let doc = analyze_json(&db, f.path().to_str().unwrap(), &[]);
     let ids = |prefix: &str| -> Vec<String> {
         statement(&doc, prefix)["findings"]

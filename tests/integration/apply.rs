@@ -5,7 +5,7 @@
 //! plan cannot smuggle SQL in; Ctrl-C cancels the build and cleans up; and
 //! the --verify-drops check really rolls its DROP back.
 
-use crate::util::{TestDb, block_on, pgadvisor, run, stderr, stdout};
+use crate::util::{TestDb, block_on, exec, pgadvisor, run, stderr, stdout, temp_file, try_exec};
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Child, Output, Stdio};
@@ -29,22 +29,6 @@ async fn connect(url: &str) -> Client {
         .unwrap_or_else(|e| panic!("cannot connect to {url}: {e}"));
     tokio::spawn(conn);
     client
-}
-
-/// Runs SQL (several statements allowed) in the test database.
-fn try_exec(db: &TestDb, sql: &str) -> Result<(), String> {
-    let (url, sql) = (db.url.clone(), sql.to_string());
-    block_on(async move {
-        connect(&url)
-            .await
-            .batch_execute(&sql)
-            .await
-            .map_err(|e| format!("{sql}: {e:?}"))
-    })
-}
-
-fn exec(db: &TestDb, sql: &str) {
-    try_exec(db, sql).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// One query with text parameters, in the test database.
@@ -114,16 +98,6 @@ fn invalid_indexes(db: &TestDb) -> Vec<String> {
     .collect()
 }
 
-fn write_temp(suffix: &str, text: &str) -> NamedTempFile {
-    let mut file = tempfile::Builder::new()
-        .prefix("pgadvisor-apply-")
-        .suffix(suffix)
-        .tempfile()
-        .expect("temp file");
-    std::io::Write::write_all(&mut file, text.as_bytes()).expect("write temp file");
-    file
-}
-
 fn path(file: &NamedTempFile) -> &str {
     file.path().to_str().expect("utf-8 temp path")
 }
@@ -149,7 +123,7 @@ fn make_plan(db: &TestDb, workload: &NamedTempFile, extra: &[&str]) -> (Value, N
     );
     let plan: Value = serde_json::from_slice(&out.stdout).expect("the plan is JSON");
     assert_eq!(plan["mode"], "costed", "not costed: {plan:#}");
-    let file = write_temp(".json", &stdout(&out));
+    let file = temp_file(".json", &stdout(&out));
     (plan, file)
 }
 
@@ -275,7 +249,7 @@ fn planner_uses(db: &TestDb, statement: &str, index: &str) -> bool {
 fn recommend_apply_builds_a_valid_index_and_a_rerun_builds_nothing() {
     let db = TestDb::new();
     exec(&db, ORDERS);
-    let workload = write_temp(".sql", ORDERS_WORKLOAD);
+    let workload = temp_file(".sql", ORDERS_WORKLOAD);
     let args = [
         "recommend-indexes",
         path(&workload),
@@ -338,7 +312,7 @@ fn recommend_apply_builds_a_valid_index_and_a_rerun_builds_nothing() {
 fn apply_a_saved_plan_builds_and_reapplying_finds_it_there() {
     let db = TestDb::new();
     exec(&db, ORDERS);
-    let workload = write_temp(".sql", ORDERS_WORKLOAD);
+    let workload = temp_file(".sql", ORDERS_WORKLOAD);
     let (plan, plan_file) = make_plan(&db, &workload, &[]);
     let rec = only_recommendation(&plan);
     let name = name_of(rec);
@@ -382,7 +356,7 @@ fn apply_a_saved_plan_builds_and_reapplying_finds_it_there() {
 fn without_yes_and_no_terminal_nothing_is_built() {
     let db = TestDb::new();
     exec(&db, ORDERS);
-    let workload = write_temp(".sql", ORDERS_WORKLOAD);
+    let workload = temp_file(".sql", ORDERS_WORKLOAD);
     let (plan, plan_file) = make_plan(&db, &workload, &[]);
     only_recommendation(&plan);
     let before = indexes(&db, "public.orders");
@@ -417,7 +391,7 @@ fn without_yes_and_no_terminal_nothing_is_built() {
 fn an_invalid_leftover_of_the_same_name_is_dropped_and_rebuilt() {
     let db = TestDb::new();
     exec(&db, ORDERS);
-    let workload = write_temp(".sql", ORDERS_WORKLOAD);
+    let workload = temp_file(".sql", ORDERS_WORKLOAD);
     let (plan, plan_file) = make_plan(&db, &workload, &[]);
     let name = name_of(only_recommendation(&plan));
 
@@ -464,7 +438,7 @@ fn identifiers_that_need_quotes_are_quoted_everywhere() {
         ANALYZE "Sales Data"."Order Items";
         ANALYZE "Sales Data"."Returns ""2024""";"#,
     );
-    let workload = write_temp(
+    let workload = temp_file(
         ".sql",
         r#"SELECT "Unit Price" FROM "Sales Data"."Order Items" WHERE "Customer ID" = 7;
 SELECT note FROM "Sales Data"."Returns ""2024""" WHERE "Reason ""Code""" = 11;
@@ -549,7 +523,7 @@ const EVENT_PARTITIONS: [&str; 3] = [
 fn a_partitioned_table_gets_an_on_only_parent_and_attached_partition_indexes() {
     let db = TestDb::new();
     exec(&db, EVENTS);
-    let workload = write_temp(".sql", EVENTS_WORKLOAD);
+    let workload = temp_file(".sql", EVENTS_WORKLOAD);
     let (plan, plan_file) = make_plan(&db, &workload, &[]);
     let rec = only_recommendation(&plan);
     let name = name_of(rec);
@@ -615,7 +589,7 @@ fn a_partitioned_table_gets_an_on_only_parent_and_attached_partition_indexes() {
 fn a_failed_partition_build_leaves_no_invalid_index() {
     let db = TestDb::new();
     exec(&db, EVENTS);
-    let workload = write_temp(".sql", EVENTS_WORKLOAD);
+    let workload = temp_file(".sql", EVENTS_WORKLOAD);
     let (plan, plan_file) = make_plan(&db, &workload, &[]);
     only_recommendation(&plan);
 
@@ -675,7 +649,7 @@ fn a_failed_partition_build_leaves_no_invalid_index() {
 fn a_tampered_plan_entry_is_refused() {
     let db = TestDb::new();
     exec(&db, ORDERS);
-    let workload = write_temp(".sql", ORDERS_WORKLOAD);
+    let workload = temp_file(".sql", ORDERS_WORKLOAD);
     let (plan, _) = make_plan(&db, &workload, &[]);
     only_recommendation(&plan);
     let before = indexes(&db, "public.orders");
@@ -683,7 +657,7 @@ fn a_tampered_plan_entry_is_refused() {
     let tamper = |edit: &dyn Fn(&mut Value)| -> NamedTempFile {
         let mut plan = plan.clone();
         edit(&mut plan["recommendations"][0]);
-        write_temp(".json", &plan.to_string())
+        temp_file(".json", &plan.to_string())
     };
     let predicate = tamper(&|rec| {
         rec["spec"]["predicate"] = Value::from("true); DROP TABLE orders; --");
@@ -789,7 +763,7 @@ fn ctrl_c_during_a_build_cancels_it_and_leaves_nothing() {
             db.name, db.name
         ),
     );
-    let workload = write_temp(
+    let workload = temp_file(
         ".sql",
         "SELECT id FROM big WHERE code = 'c4ca4238a0b923820dcc509a6f75849b';\n",
     );
@@ -851,7 +825,7 @@ fn ctrl_c_between_builds_stops_before_the_next_one() {
          INSERT INTO second_t SELECT g, g % 30000 FROM generate_series(1, 150000) g;
          ANALYZE first_t; ANALYZE second_t;",
     );
-    let workload = write_temp(
+    let workload = temp_file(
         ".sql",
         "SELECT * FROM first_t WHERE a = 5;\nSELECT * FROM second_t WHERE b = 5;\n",
     );
@@ -943,7 +917,7 @@ fn verify_drops_checks_a_duplicate_and_rolls_the_drop_back() {
     );
     let before = indexes(&db, "public.orders");
     assert_eq!(before.len(), 3);
-    let workload = write_temp(".sql", ORDERS_WORKLOAD);
+    let workload = temp_file(".sql", ORDERS_WORKLOAD);
     let (report, _) = make_plan(&db, &workload, &["--verify-drops"]);
     let drops = report["drops"].as_array().unwrap();
     let duplicate = drops

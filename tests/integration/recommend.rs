@@ -3,44 +3,8 @@
 //! code, offline mode, and the what-if safety contract (nothing a workload
 //! statement says is ever executed).
 
-use crate::util::{TestDb, block_on, run, run_json, stderr, stdout};
+use crate::util::{TestDb, exec, query_i64, run, run_json, stderr, stdout, temp_file};
 use serde_json::Value;
-use std::io::Write;
-
-/// Runs SQL in the test database.
-fn exec(db: &TestDb, sql: &str) {
-    let url = db.url.clone();
-    let sql = sql.to_string();
-    block_on(async move {
-        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-            .await
-            .expect("connect to the test database");
-        tokio::spawn(conn);
-        client.batch_execute(&sql).await.expect("setup SQL runs");
-    });
-}
-
-fn query_i64(db: &TestDb, sql: &str) -> i64 {
-    let url = db.url.clone();
-    let sql = sql.to_string();
-    block_on(async move {
-        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-            .await
-            .expect("connect");
-        tokio::spawn(conn);
-        client
-            .query_one(&sql, &[])
-            .await
-            .expect("query runs")
-            .get(0)
-    })
-}
-
-fn workload_file(sql: &str) -> tempfile::NamedTempFile {
-    let mut f = tempfile::Builder::new().suffix(".sql").tempfile().unwrap();
-    f.write_all(sql.as_bytes()).unwrap();
-    f
-}
 
 /// An events table with a selective tenant filter, a rare open state, a
 /// mixed-case email lookup and a duplicate index.
@@ -74,6 +38,22 @@ SELECT id FROM events WHERE closed_at IS NULL ORDER BY created_at LIMIT 50;
 SELECT * FROM accounts WHERE lower(email) = 'user17@example.com';
 SELECT count(*) FROM events WHERE kind = 'buy';
 ";
+
+/// Runs a migration file the way a person would: `psql -f`, stopping at
+/// the first error.
+fn run_with_psql(db: &TestDb, sql: &str) {
+    let file = temp_file(".sql", sql);
+    let psql = std::process::Command::new("psql")
+        .args(["-X", "-v", "ON_ERROR_STOP=1", "-q", "-d", &db.url, "-f"])
+        .arg(file.path())
+        .output()
+        .expect("psql runs");
+    assert!(
+        psql.status.success(),
+        "{}",
+        String::from_utf8_lossy(&psql.stderr)
+    );
+}
 
 fn recommend_json(db: &TestDb, file: &str, extra: &[&str]) -> Value {
     let mut args = vec!["recommend-indexes", file, "-d", &db.url, "--format", "json"];
@@ -117,7 +97,7 @@ fn labels(doc: &Value) -> Vec<String> {
 fn costed_set_covers_the_workload_with_multicolumn_partial_and_expression_indexes() {
     let db = TestDb::new();
     exec(&db, SCHEMA);
-    let w = workload_file(WORKLOAD);
+    let w = temp_file(".sql", WORKLOAD);
     let doc = recommend_json(
         &db,
         w.path().to_str().unwrap(),
@@ -189,7 +169,7 @@ fn costed_set_covers_the_workload_with_multicolumn_partial_and_expression_indexe
 fn max_indexes_and_budget_limit_the_set() {
     let db = TestDb::new();
     exec(&db, SCHEMA);
-    let w = workload_file(WORKLOAD);
+    let w = temp_file(".sql", WORKLOAD);
     let path = w.path().to_str().unwrap();
     let one = recommend_json(
         &db,
@@ -206,7 +186,7 @@ fn max_indexes_and_budget_limit_the_set() {
 fn formats_and_the_ci_gate() {
     let db = TestDb::new();
     exec(&db, SCHEMA);
-    let w = workload_file(WORKLOAD);
+    let w = temp_file(".sql", WORKLOAD);
     let path = w.path().to_str().unwrap();
     let base = [
         "recommend-indexes",
@@ -241,18 +221,7 @@ fn formats_and_the_ci_gate() {
 
     // The migration file runs as is: every index is then built and valid,
     // and a second run of the advisor has nothing left to add.
-    let file = tempfile::Builder::new().suffix(".sql").tempfile().unwrap();
-    std::fs::write(file.path(), stdout(&sql)).unwrap();
-    let psql = std::process::Command::new("psql")
-        .args(["-X", "-v", "ON_ERROR_STOP=1", "-q", "-d", &db.url, "-f"])
-        .arg(file.path())
-        .output()
-        .expect("psql runs");
-    assert!(
-        psql.status.success(),
-        "{}",
-        String::from_utf8_lossy(&psql.stderr)
-    );
+    run_with_psql(&db, &stdout(&sql));
     assert_eq!(
         query_i64(
             &db,
@@ -271,10 +240,12 @@ fn formats_and_the_ci_gate() {
 
 #[test]
 fn offline_from_a_schema_file_is_marked_not_costed() {
-    let schema = workload_file(
+    let schema = temp_file(
+        ".sql",
         "CREATE TABLE events (id bigint PRIMARY KEY, tenant_id int NOT NULL, created_at timestamptz NOT NULL);",
     );
-    let w = workload_file(
+    let w = temp_file(
+        ".sql",
         "SELECT * FROM events WHERE tenant_id = 1 ORDER BY created_at DESC LIMIT 20;\n",
     );
     let doc = run_json(&[
@@ -307,7 +278,7 @@ fn without_hypopg_it_says_how_to_get_it_and_falls_back() {
         &db,
         "CREATE TABLE t (id int PRIMARY KEY, a int); INSERT INTO t SELECT g, g % 1000 FROM generate_series(1, 50000) g; ANALYZE t;",
     );
-    let w = workload_file("SELECT * FROM t WHERE a = 5;\n");
+    let w = temp_file(".sql", "SELECT * FROM t WHERE a = 5;\n");
     let path = w.path().to_str().unwrap();
     let doc = recommend_json(&db, path, &[]);
     assert_eq!(doc["mode"], "offline");
@@ -332,8 +303,7 @@ fn log_samples_are_costed_and_generic_plans_compared() {
 2026-11-28 10:00:01.000 UTC [100] app@db LOG:  duration: 11.000 ms  execute <unnamed>: SELECT * FROM events WHERE tenant_id = $1 ORDER BY created_at DESC LIMIT $2
 2026-11-28 10:00:01.000 UTC [100] app@db DETAIL:  parameters: $1 = '7', $2 = '20'
 ";
-    let mut f = tempfile::Builder::new().suffix(".log").tempfile().unwrap();
-    f.write_all(log.as_bytes()).unwrap();
+    let f = temp_file(".log", log);
     let doc = recommend_json(&db, f.path().to_str().unwrap(), &[]);
     assert_eq!(doc["summary"]["statements_costed"], 1);
     let rec = &doc["recommendations"][0];
@@ -362,7 +332,8 @@ fn workload_statements_are_planned_never_executed() {
          CREATE SEQUENCE s;
          ANALYZE;",
     );
-    let w = workload_file(
+    let w = temp_file(
+        ".sql",
         "DELETE FROM t WHERE a = 1;
          UPDATE t SET b = 'changed' WHERE a = 2;
          SELECT noisy(a) FROM t WHERE a = 3;
@@ -402,7 +373,7 @@ fn workload_statements_are_planned_never_executed() {
 fn verify_drops_checks_inside_a_rolled_back_transaction() {
     let db = TestDb::new();
     exec(&db, SCHEMA);
-    let w = workload_file(WORKLOAD);
+    let w = temp_file(".sql", WORKLOAD);
     let doc = recommend_json(
         &db,
         w.path().to_str().unwrap(),
@@ -438,7 +409,8 @@ fn foreign_temporary_and_system_tables_are_skipped_cleanly() {
          INSERT INTO t SELECT g, g % 1000 FROM generate_series(1, 50000) g;
          ANALYZE t;",
     );
-    let w = workload_file(
+    let w = temp_file(
+        ".sql",
         "SELECT * FROM ft WHERE a = 1;
          SELECT * FROM pg_class WHERE relname = 'x';
          CREATE TEMP TABLE tmp (a int);
@@ -488,7 +460,7 @@ fn partitioned_tables_get_a_migration_that_builds_concurrently_per_partition() {
          INSERT INTO ev SELECT g, g % 5000, date '2024-01-01' + (g % 700) FROM generate_series(1, 100000) g;
          ANALYZE;",
     );
-    let w = workload_file("SELECT * FROM ev WHERE kind = 7;\n");
+    let w = temp_file(".sql", "SELECT * FROM ev WHERE kind = 7;\n");
     let out = run(&[
         "recommend-indexes",
         w.path().to_str().unwrap(),
@@ -505,21 +477,9 @@ fn partitioned_tables_get_a_migration_that_builds_concurrently_per_partition() {
         !sql.contains("CONCURRENTLY IF NOT EXISTS \"ev_kind_idx\" ON \"public\".\"ev\" "),
         "{sql}"
     );
-    let file = tempfile::Builder::new().suffix(".sql").tempfile().unwrap();
-    std::fs::write(file.path(), &sql).unwrap();
-    for _ in 0..2 {
-        // Twice: re-running the migration is harmless.
-        let psql = std::process::Command::new("psql")
-            .args(["-X", "-v", "ON_ERROR_STOP=1", "-q", "-d", &db.url, "-f"])
-            .arg(file.path())
-            .output()
-            .expect("psql runs");
-        assert!(
-            psql.status.success(),
-            "{}",
-            String::from_utf8_lossy(&psql.stderr)
-        );
-    }
+    // Twice: re-running the migration is harmless.
+    run_with_psql(&db, &sql);
+    run_with_psql(&db, &sql);
     assert_eq!(
         query_i64(
             &db,
@@ -571,7 +531,7 @@ fn write_heavy_tables_pay_for_their_indexes() {
          ANALYZE hot;",
     );
     let read = "SELECT id FROM hot WHERE counter = 5;\n";
-    let quiet = workload_file(read);
+    let quiet = temp_file(".sql", read);
     let doc = recommend_json(&db, quiet.path().to_str().unwrap(), &[]);
     assert_eq!(labels(&doc), vec!["hot(counter)"], "read alone: worth it");
     // The same read among thousands of updates of that column: each would
@@ -582,7 +542,7 @@ fn write_heavy_tables_pay_for_their_indexes() {
             "UPDATE hot SET counter = counter + 1 WHERE id = {i};\n"
         ));
     }
-    let busy = workload_file(&busy);
+    let busy = temp_file(".sql", &busy);
     // (No threshold: only the upkeep can keep it out.)
     let doc = recommend_json(
         &db,
@@ -610,8 +570,7 @@ fn a_generic_plan_that_disagrees_with_the_logged_values_is_reported() {
 2026-11-28 10:00:00.000 UTC [100] app@db LOG:  duration: 20.000 ms  execute <unnamed>: SELECT id FROM jobs WHERE state = $1
 2026-11-28 10:00:00.000 UTC [100] app@db DETAIL:  parameters: $1 = 'open'
 ";
-    let mut f = tempfile::Builder::new().suffix(".log").tempfile().unwrap();
-    f.write_all(log.as_bytes()).unwrap();
+    let f = temp_file(".log", log);
     let doc = recommend_json(&db, f.path().to_str().unwrap(), &[]);
     assert_eq!(labels(&doc)[0], "jobs(state)", "{doc}");
     let d = &doc["plan_disagreements"][0];

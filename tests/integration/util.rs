@@ -169,3 +169,50 @@ impl Drop for TestDb {
         .join();
     }
 }
+
+/// Runs SQL (several statements allowed) in `db`.
+pub fn try_exec(db: &TestDb, sql: &str) -> Result<(), String> {
+    let (url, sql) = (db.url.clone(), sql.to_string());
+    block_on(async move {
+        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to {url}: {e}"));
+        tokio::spawn(conn);
+        client
+            .batch_execute(&sql)
+            .await
+            .map_err(|e| format!("{sql}: {e:?}"))
+    })
+}
+
+/// Runs SQL in `db`, failing the test if it fails.
+pub fn exec(db: &TestDb, sql: &str) {
+    try_exec(db, sql).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The first column of the one row `sql` returns in `db`, as i64.
+pub fn query_i64(db: &TestDb, sql: &str) -> i64 {
+    let (url, sql) = (db.url.clone(), sql.to_string());
+    block_on(async move {
+        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .expect("connect");
+        tokio::spawn(conn);
+        client
+            .query_one(&sql, &[])
+            .await
+            .expect("query runs")
+            .get(0)
+    })
+}
+
+/// A temporary file holding `text`, named with `suffix` (.sql, .log…).
+pub fn temp_file(suffix: &str, text: &str) -> tempfile::NamedTempFile {
+    let mut file = tempfile::Builder::new()
+        .prefix("pgadvisor-test-")
+        .suffix(suffix)
+        .tempfile()
+        .expect("temp file");
+    std::io::Write::write_all(&mut file, text.as_bytes()).expect("write temp file");
+    file
+}
