@@ -38,11 +38,28 @@ pub enum Command {
         after_help = "Example:\n  pgadvisor recommend-indexes app.log -d $DATABASE_URL --format json > plan.json\n  pgadvisor apply plan.json -d $DATABASE_URL"
     )]
     Apply(ApplyArgs),
-    /// EXPLAIN ANALYZE the heaviest statements safely (rolled back) and report plan findings
+    /// EXPLAIN ANALYZE the heaviest statements safely (rolled back), with plan and database health findings
     #[command(
-        after_help = "Examples:\n  pgadvisor analyze -d $DATABASE_URL                       # top statements from pg_stat_statements\n  pgadvisor analyze -d $DATABASE_URL postgresql.log --top 10 --runs 5\n  pgadvisor analyze -d $DATABASE_URL app.log --fail-on warning --format markdown\n\nSafety: queries run in BEGIN READ ONLY ... ROLLBACK; INSERT/UPDATE/DELETE/MERGE only with\n--allow-writes, then in a transaction that is rolled back; DDL, utility and transaction control never."
+        after_help = "Examples:\n  pgadvisor analyze -d $DATABASE_URL                       # top statements from pg_stat_statements\n  pgadvisor analyze -d $DATABASE_URL postgresql.log --top 10 --runs 5\n  pgadvisor analyze -d $DATABASE_URL app.log --fail-on warning --format markdown\n  pgadvisor analyze -d $DATABASE_URL --health-only --fail-on critical      # database health only\n\nSafety: queries run in BEGIN READ ONLY ... ROLLBACK; INSERT/UPDATE/DELETE/MERGE only with\n--allow-writes, then in a transaction that is rolled back; DDL, utility and transaction control never."
     )]
     Analyze(AnalyzeArgs),
+    /// Watch a database: rates, sessions, waits and top statements every interval
+    #[command(
+        after_help = "Examples:\n  pgadvisor monitor -d $DATABASE_URL                          # redraws every 5s until Ctrl-C\n  pgadvisor monitor -d $DATABASE_URL --interval 1s --count 60 --format jsonl > samples.jsonl\n\nThe first sample comes one interval after start: the counters read at start are the baseline.\nRates are per second over the interval, timed by the server's clock."
+    )]
+    Monitor(MonitorArgs),
+    /// Measure throughput and latency at several pool sizes and recommend one
+    #[command(
+        name = "bench-pool",
+        after_help = "Examples:\n  pgadvisor bench-pool -d $DATABASE_URL              # select-only, pool sizes 1 to 32\n  pgadvisor bench-pool -d $DATABASE_URL --builtin read-write --scale 10 --repeats 3\n  pgadvisor bench-pool -d $DATABASE_URL --script app.sql --sizes 4,8,16 --slo-p99 20ms\n  pgadvisor bench-pool -d $DATABASE_URL postgresql.log --rate 2000 --plot pool.svg\n\nSafety: pools never exceed max_connections - superuser_reserved_connections - the connections\nin use - 1 for the wait-event sampler (and the role's and database's CONNECTION LIMIT); every\nstep ends after --duration, every statement after --statement-timeout. Built-in workloads run on a scratch schema that is always dropped.\nScripts and workload files run reads only unless --allow-writes (writes are then COMMITTED).\nCtrl-C stops the run, prints the steps measured so far and exits with status 130."
+    )]
+    BenchPool(BenchPoolArgs),
+    /// Measure whether a cache pays off: simulated policies, then L1/Redis live
+    #[command(
+        name = "bench-cache",
+        after_help = "Examples:\n  pgadvisor bench-cache --dist zipf:0.9 --keys 100000                 # simulation only, no server\n  pgadvisor bench-cache app.log --plot hit-ratio.svg                   # the log's own reads, simulated\n  pgadvisor bench-cache -d $DATABASE_URL --redis redis://127.0.0.1:6379 --duration 10s\n  pgadvisor bench-cache -d $DATABASE_URL app.log --redis redis://cache:6379 --write-ratio 0.05\n\nWithout -d only the simulation runs (LRU, TinyLFU, S3-FIFO, Belady's optimum, unbounded).\nWith -d each strategy runs live, cache-aside: synthetic keys read rows of a scratch schema that\nis always dropped; a workload file's reads run its logged statements with their logged values in\nREAD ONLY transactions. Redis keys live under pgadvisor:bench:<pid>:<random>: and are removed\nafterwards with SCAN + UNLINK (never FLUSHDB). Ctrl-C stops, cleans up, prints the runs so far\nand exits with status 130."
+    )]
+    BenchCache(BenchCacheArgs),
     /// Connect to a database and report what pgadvisor can use there
     Check(CheckArgs),
     /// Print a shell completion script
@@ -184,6 +201,42 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
     pub format: TableOrJson,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MonitorFormat {
+    /// A compact view, redrawn in place on a terminal.
+    Table,
+    /// One JSON object per sample and line, for other tools.
+    Jsonl,
+}
+
+#[derive(Debug, Args)]
+pub struct MonitorArgs {
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+
+    /// Time between samples (e.g. 500ms, 5s, 1m; at least 100ms).
+    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = parse_monitor_interval)]
+    pub interval: std::time::Duration,
+
+    /// Stop after this many samples (default: until Ctrl-C).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = MonitorFormat::Table)]
+    pub format: MonitorFormat,
+}
+
+/// A humantime duration of at least 100ms: shorter intervals measure
+/// mostly the monitor's own queries.
+fn parse_monitor_interval(text: &str) -> Result<std::time::Duration, String> {
+    let d = humantime::parse_duration(text).map_err(|e| format!("{text:?}: {e}"))?;
+    if d < std::time::Duration::from_millis(100) {
+        return Err(format!("{text:?} is shorter than the minimum, 100ms"));
+    }
+    Ok(d)
 }
 
 #[derive(Debug, Args)]
@@ -393,8 +446,355 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "PREFIX")]
     pub log_line_prefix: Option<String>,
 
+    /// Only the database-wide health checks: no workload, no EXPLAIN.
+    #[arg(long, conflicts_with_all = ["inputs", "from_pg_stat_statements", "no_health"])]
+    pub health_only: bool,
+
+    /// Skip the database-wide health checks.
+    #[arg(long)]
+    pub no_health: bool,
+
+    /// The server's RAM (e.g. 64GB), for memory-settings advice. Read from
+    /// this machine when the server is local.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub server_memory: Option<u64>,
+
+    /// The server's storage, for planner I/O-cost advice (cannot be seen
+    /// from SQL; unknown by default).
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub storage: Option<crate::findings::health::Storage>,
+
     #[command(flatten)]
     pub connect: ConnectArgs,
+}
+
+/// The built-in workloads of bench-pool (pgbench's scripts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BuiltinWorkload {
+    /// One primary-key SELECT per transaction (pgbench -S).
+    SelectOnly,
+    /// pgbench's TPC-B-like transaction: three UPDATEs, a SELECT, an INSERT.
+    ReadWrite,
+}
+
+/// `--sizes`: `auto` or an explicit list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PoolSizes {
+    Auto,
+    List(Vec<u32>),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchPoolArgs {
+    /// Replay a workload instead: log files, .sql files, gzip of them, or -
+    /// for stdin. Its fingerprints run with their logged parameter samples,
+    /// picked in proportion to their calls.
+    #[arg(value_name = "WORKLOAD FILE|-", conflicts_with_all = ["builtin", "script"])]
+    pub workload: Vec<String>,
+
+    /// Built-in workload on a scratch schema pgadvisor creates and drops
+    /// (the default when neither --script nor a workload file is given).
+    #[arg(long, value_enum, value_name = "NAME", conflicts_with = "script")]
+    pub builtin: Option<BuiltinWorkload>,
+
+    /// A pgbench-like script: SQL statements ending with ;, \set NAME EXPR
+    /// (integers, + - * / %, random(lo, hi), abs, least, greatest) and
+    /// \sleep; :NAME is sent as a bind parameter. :scale and :client_id are
+    /// predefined.
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
+
+    /// Size of the built-in workload's tables: 100,000 accounts per unit,
+    /// as pgbench -i -s (also :scale in scripts).
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub scale: u32,
+
+    /// Pool sizes to measure: auto (1, 2, 4, 8, 16, 32, within the
+    /// connection cap) or a list such as 1,2,4,8,16.
+    #[arg(long, default_value = "auto", value_name = "auto|N,N,…", value_parser = parse_pool_sizes)]
+    pub sizes: PoolSizes,
+
+    /// Client tasks competing for the pool (default: 4 × the largest size).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub clients: Option<u32>,
+
+    /// Measured time per pool size (e.g. 10s, 1m).
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = parse_step_duration)]
+    pub duration: std::time::Duration,
+
+    /// Load before the first measured step, at the largest size (0s skips it).
+    #[arg(long, default_value = "3s", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub warmup: std::time::Duration,
+
+    /// Times each size is measured; all steps run in a shuffled order.
+    #[arg(long, default_value_t = 1, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub repeats: u32,
+
+    /// Open loop: start R requests per second (Poisson arrivals) whatever
+    /// the pool does; latency counts from when each request was due.
+    #[arg(long, value_name = "R", value_parser = parse_rate)]
+    pub rate: Option<f64>,
+
+    /// Latency objective: recommend only sizes whose p99 is at most this
+    /// (e.g. 20ms).
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub slo_p99: Option<std::time::Duration>,
+
+    /// Also run the writes of a script or workload file. They are
+    /// COMMITTED: use a copy of the database.
+    #[arg(long)]
+    pub allow_writes: bool,
+
+    /// Longest one statement may run; the pool wait gives up after the
+    /// same time. Both count as timeouts.
+    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = parse_step_duration)]
+    pub statement_timeout: std::time::Duration,
+
+    /// The database server's cores, for the 2 × cores rule of thumb
+    /// (this machine's when the server is local).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub server_cores: Option<u32>,
+
+    /// Application instances that will share the database: the
+    /// recommendation is also given per instance.
+    #[arg(long, default_value_t = 1, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub instances: u32,
+
+    /// Load threads at most (default: twice this machine's cores; a step
+    /// uses no more than its pool size). Each runs its own runtime with its
+    /// share of the pool's connections and of the clients, as pgbench -j;
+    /// 1 gives one pool shared by all clients.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub client_threads: Option<u32>,
+
+    /// Seed for the step order and the random values (default: random).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// Write throughput and p99 against pool size, with the USL fit and
+    /// the recommendation, as an SVG file.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
+    pub format: TableOrJson,
+
+    /// Input format of the workload files; auto detects it.
+    #[arg(long, value_enum, default_value_t = LogFormatArg::Auto)]
+    pub log_format: LogFormatArg,
+
+    /// The server's log_line_prefix, for stderr logs with an unusual one.
+    #[arg(long, value_name = "PREFIX")]
+    pub log_line_prefix: Option<String>,
+
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+/// The L1 (moka) eviction policies of bench-cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum L1PolicyArg {
+    /// Least recently used: comparable with the simulated LRU.
+    Lru,
+    /// moka's default: TinyLFU admission in front of LRU eviction.
+    Tinylfu,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchCacheArgs {
+    /// A workload whose reads (SELECT executions in logged order) are the
+    /// key stream: log files, .sql files, gzip of them, or - for stdin.
+    /// Live runs execute each key's logged statement with its logged
+    /// parameter values.
+    #[arg(value_name = "WORKLOAD FILE|-")]
+    pub workload: Vec<String>,
+
+    /// Key distribution: zipf:S (key popularity ∝ 1/rank^S), uniform, or
+    /// trace (the workload files' own reads; the default with files).
+    #[arg(long, value_name = "zipf:S|uniform|trace", value_parser = parse_cache_dist)]
+    pub dist: Option<String>,
+
+    /// Keys of a synthetic distribution (rows of the scratch table).
+    #[arg(long, default_value_t = 10_000, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub keys: u32,
+
+    /// Length of a synthetic key stream (simulated accesses; live clients
+    /// go round it).
+    #[arg(long, default_value_t = 1_000_000, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+    pub accesses: u64,
+
+    /// Seed of the synthetic stream and of the clients' write picks.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub seed: u64,
+
+    /// Strategies to run live, in order: none, l1, l2, l1+l2 (default:
+    /// none,l1, and l2,l1+l2 with --redis).
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_strategy)]
+    pub strategies: Vec<String>,
+
+    /// Redis for the l2 strategies (redis://[user:password@]host:port/db).
+    #[arg(long, value_name = "URL")]
+    pub redis: Option<String>,
+
+    /// L1 capacities (entries) to run live, e.g. 1000,10000 (default: the
+    /// simulated LRU's knee). Also added to the simulated capacities.
+    #[arg(long, value_name = "N[,N…]", value_delimiter = ',', value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub l1_capacity: Vec<u64>,
+
+    /// L1 eviction policy (moka).
+    #[arg(long, value_enum, default_value_t = L1PolicyArg::Lru)]
+    pub l1_policy: L1PolicyArg,
+
+    /// Time to live of cached entries, in L1 and in Redis.
+    #[arg(long, default_value = "5m", value_name = "DURATION", value_parser = parse_ttl)]
+    pub ttl: std::time::Duration,
+
+    /// Load the N most frequent keys into the caches before each timed run.
+    #[arg(long = "warm-up", default_value_t = 0, value_name = "TOP_N")]
+    pub warm_up: usize,
+
+    /// Share of requests that write (commit a new version of the key, then
+    /// delete it from every cache tier), from 0 to 0.9.
+    #[arg(long, default_value_t = 0.0, value_name = "R", value_parser = parse_write_ratio)]
+    pub write_ratio: f64,
+
+    /// Client tasks per live run, each with its own database session,
+    /// following the key stream from its own offset.
+    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub clients: u32,
+
+    /// Measured time of each live run (e.g. 10s).
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = parse_step_duration)]
+    pub duration: std::time::Duration,
+
+    /// Longest one database statement may run.
+    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = parse_step_duration)]
+    pub statement_timeout: std::time::Duration,
+
+    /// Recommendation target: share of reads the caches answer.
+    #[arg(long, default_value_t = 0.8, value_name = "RATIO", value_parser = parse_unit_ratio)]
+    pub target_hit_ratio: f64,
+
+    /// Recommendation limit: share of reads allowed to return a stale
+    /// value.
+    #[arg(long, default_value_t = 0.001, value_name = "RATIO", value_parser = parse_unit_ratio)]
+    pub max_stale_reads: f64,
+
+    /// Recommendation limit: p99 read latency (e.g. 2ms).
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub target_p99: Option<std::time::Duration>,
+
+    /// Write hit ratio against capacity, one line per policy and Belady's
+    /// bound, as an SVG file.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
+    pub format: TableOrJson,
+
+    /// Input format of the workload files; auto detects it.
+    #[arg(long, value_enum, default_value_t = LogFormatArg::Auto)]
+    pub log_format: LogFormatArg,
+
+    /// The server's log_line_prefix, for stderr logs with an unusual one.
+    #[arg(long, value_name = "PREFIX")]
+    pub log_line_prefix: Option<String>,
+
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+/// `zipf:S`, `zipf`, `uniform` or `trace`.
+fn parse_cache_dist(text: &str) -> Result<String, String> {
+    crate::bench::cache::keys::Distribution::parse(text.trim(), 1)?;
+    Ok(text.trim().to_string())
+}
+
+/// One of none, l1, l2, l1+l2.
+fn parse_strategy(text: &str) -> Result<String, String> {
+    let name = text.trim();
+    if !["none", "l1", "l2", "l1+l2"].contains(&name) {
+        return Err(format!(
+            "{name:?} is not a strategy (use none, l1, l2 or l1+l2)"
+        ));
+    }
+    Ok(name.to_string())
+}
+
+/// A ratio from 0 to 1.
+fn parse_unit_ratio(text: &str) -> Result<f64, String> {
+    let r: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a ratio (e.g. 0.8)"))?;
+    if !(0.0..=1.0).contains(&r) {
+        return Err(format!("{r} is outside 0 to 1"));
+    }
+    Ok(r)
+}
+
+/// A write ratio from 0 to 0.9: a run of nothing but writes measures no cache.
+fn parse_write_ratio(text: &str) -> Result<f64, String> {
+    let r = parse_unit_ratio(text)?;
+    if r > 0.9 {
+        return Err(format!("{r} is above 0.9"));
+    }
+    Ok(r)
+}
+
+/// A humantime duration from 1ms (moka and Redis expire by the ms) to 365
+/// days (moka refuses more than 1,000 years).
+fn parse_ttl(text: &str) -> Result<std::time::Duration, String> {
+    let d = humantime::parse_duration(text).map_err(|e| format!("{text:?}: {e}"))?;
+    if d < std::time::Duration::from_millis(1) || d > std::time::Duration::from_secs(365 * 86_400) {
+        return Err(format!("{text:?} is outside 1ms to 365 days"));
+    }
+    Ok(d)
+}
+
+/// `auto` or a comma-separated list of sizes from 1 to 10,000.
+pub fn parse_pool_sizes(text: &str) -> Result<PoolSizes, String> {
+    let t = text.trim();
+    if t.eq_ignore_ascii_case("auto") {
+        return Ok(PoolSizes::Auto);
+    }
+    let mut sizes = Vec::new();
+    for part in t.split(',') {
+        let n: u32 = part.trim().parse().map_err(|_| {
+            format!("{part:?} is not a pool size (use auto or a list like 1,2,4,8)")
+        })?;
+        if !(1..=10_000).contains(&n) {
+            return Err(format!("pool size {n} is out of range (1 to 10000)"));
+        }
+        if !sizes.contains(&n) {
+            sizes.push(n);
+        }
+    }
+    sizes.sort_unstable();
+    Ok(PoolSizes::List(sizes))
+}
+
+/// A humantime duration from 100ms to 1h: every step must end by itself.
+fn parse_step_duration(text: &str) -> Result<std::time::Duration, String> {
+    let d = humantime::parse_duration(text).map_err(|e| format!("{text:?}: {e}"))?;
+    if d < std::time::Duration::from_millis(100) || d > std::time::Duration::from_secs(3600) {
+        return Err(format!("{text:?} is outside 100ms to 1h"));
+    }
+    Ok(d)
+}
+
+/// Requests per second, more than 0 and at most a million.
+fn parse_rate(text: &str) -> Result<f64, String> {
+    let r: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a rate (requests per second)"))?;
+    if !(r > 0.0 && r <= 1e6) {
+        return Err(format!("rate {r} is outside (0, 1000000]"));
+    }
+    Ok(r)
 }
 
 /// Sizes as PostgreSQL writes them: bytes, or with kB, MB, GB, TB (1024
@@ -426,6 +826,19 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::parse_size;
+
+    #[test]
+    fn pool_sizes() {
+        use super::{PoolSizes, parse_pool_sizes};
+        assert_eq!(parse_pool_sizes("auto"), Ok(PoolSizes::Auto));
+        assert_eq!(
+            parse_pool_sizes("8, 1,2,2"),
+            Ok(PoolSizes::List(vec![1, 2, 8]))
+        );
+        assert!(parse_pool_sizes("0").is_err());
+        assert!(parse_pool_sizes("1,x").is_err());
+        assert!(parse_pool_sizes("").is_err());
+    }
 
     #[test]
     fn sizes() {

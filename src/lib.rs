@@ -3,11 +3,13 @@
 
 pub mod advisor;
 pub mod analysis;
+pub mod bench;
 pub mod catalog;
 pub mod cli;
 pub mod commands;
 pub mod db;
 pub mod findings;
+pub mod monitor;
 pub mod plan;
 pub mod render;
 pub mod shape;

@@ -99,41 +99,7 @@ fn covered<'a>(index: &Index, rel: &'a Relation) -> Option<(DropReason, &'a Inde
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::{CatalogSource, IndexKey, RelationKind};
-
-    fn index(name: &str, keys: &[&str]) -> Index {
-        Index {
-            name: name.into(),
-            method: "btree".into(),
-            keys: keys
-                .iter()
-                .map(|k| IndexKey {
-                    text: k.to_string(),
-                    is_expression: false,
-                    descending: false,
-                    nulls_first: false,
-                })
-                .collect(),
-            include: vec![],
-            predicate: None,
-            unique: false,
-            primary: false,
-            valid: true,
-            backs_constraint: false,
-            definition: String::new(),
-            size_bytes: Some(16 << 20),
-            scans: Some(5),
-        }
-    }
-
-    fn catalog(indexes: Vec<Index>) -> Catalog {
-        let mut c = Catalog::new(CatalogSource::LiveDatabase);
-        let name = QualifiedName::new("public", "t");
-        let mut rel = Relation::new(name.clone(), RelationKind::Table);
-        rel.indexes = indexes;
-        c.relations.insert(name, rel);
-        c
-    }
+    use crate::catalog::testing::{catalog_with as catalog, index};
 
     #[test]
     fn finds_duplicates_prefixes_and_unused() {

@@ -21,6 +21,26 @@ pub struct AnalyzeReport {
     pub settings: AnalyzeSettings,
     pub summary: AnalyzeSummary,
     pub statements: Vec<AnalyzedStatement>,
+    /// Database-wide checks; `null` with --no-health.
+    pub health: Option<HealthSection>,
+    pub notes: Vec<String>,
+}
+
+/// The database-wide health findings (src/findings/health/).
+#[derive(Clone, Debug, Serialize)]
+pub struct HealthSection {
+    /// The role the checks ran as, and what it may see.
+    pub role: String,
+    pub superuser: bool,
+    pub read_all_stats: bool,
+    /// Server memory used for settings advice, and where it came from.
+    pub server_memory_bytes: Option<u64>,
+    pub server_memory_source: Option<String>,
+    pub storage: Option<crate::findings::health::Storage>,
+    pub findings: Vec<Finding>,
+    /// Finding counts by severity.
+    pub counts: BTreeMap<Severity, usize>,
+    /// Checks run partially or skipped, and why.
     pub notes: Vec<String>,
 }
 
@@ -28,6 +48,8 @@ pub struct AnalyzeReport {
 pub struct AnalyzeSettings {
     pub top: usize,
     pub runs: u32,
+    /// Whether the database-wide health checks ran.
+    pub health: bool,
     pub allow_writes: bool,
     pub statement_timeout_ms: u64,
 }
@@ -128,12 +150,14 @@ pub fn percentiles(times_ms: &[f64]) -> Option<Percentiles> {
     })
 }
 
-/// Whether `--fail-on` trips.
+/// Whether `--fail-on` trips: a plan or a health finding at or above the
+/// severity.
 pub fn gate_tripped(report: &AnalyzeReport, at_least: Severity) -> bool {
     report
         .statements
         .iter()
         .flat_map(|s| &s.findings)
+        .chain(report.health.iter().flat_map(|h| &h.findings))
         .any(|f| f.severity >= at_least)
 }
 

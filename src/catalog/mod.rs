@@ -7,6 +7,8 @@
 pub mod expr;
 pub mod names;
 pub mod schema_file;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod types;
 
 use serde::{Deserialize, Serialize};
@@ -46,7 +48,7 @@ impl RelationKind {
 }
 
 /// `schema.name`, as stored.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct QualifiedName {
     pub schema: String,
     pub name: String,

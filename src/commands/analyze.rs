@@ -3,8 +3,8 @@
 //! with a real logged parameter sample, turned into plan findings.
 
 use crate::analysis::{
-    AnalyzeReport, AnalyzeSettings, AnalyzeSummary, AnalyzedStatement, Status, WorstEstimate,
-    gate_tripped, percentiles,
+    AnalyzeReport, AnalyzeSettings, AnalyzeSummary, AnalyzedStatement, HealthSection, Status,
+    WorstEstimate, gate_tripped, percentiles,
 };
 use crate::cli::{AnalyzeArgs, AnalyzeFormat};
 use crate::db::explain::{Decision, RunOutcome, SafeRunner, classify};
@@ -39,68 +39,96 @@ pub async fn run(args: AnalyzeArgs) -> Result<ExitCode> {
         ..SessionSettings::default()
     };
     let client = connect(&info, &settings).await?;
-    let (workload, source) = if args.inputs.is_empty() {
-        let rows = crate::db::pg_stat_statements::read_statements(&client, false).await?;
-        (
-            crate::workload::pgss::workload_from_statements(rows, &target),
-            "pg_stat_statements",
-        )
+    // Health first: sessions and locks are seen as they were before any
+    // EXPLAIN of ours ran.
+    let health = if args.no_health {
+        None
     } else {
-        (read_files(&args)?, "logs")
+        Some(health_section(&args, &info, &client, &thresholds).await?)
+    };
+    let mut notes = Vec::new();
+    let workload = if args.health_only {
+        None
+    } else if args.inputs.is_empty() {
+        match crate::db::pg_stat_statements::read_statements(&client, false).await {
+            Ok(rows) => Some((
+                crate::workload::pgss::workload_from_statements(rows, &target),
+                "pg_stat_statements",
+            )),
+            // No workload to analyze: the health checks are the report.
+            Err(e) if health.is_some() && !args.from_pg_stat_statements => {
+                notes.push(format!(
+                    "no workload: {e:#}; only the health checks ran (give log files, or install pg_stat_statements)"
+                ));
+                None
+            }
+            Err(e) => return Err(e),
+        }
+    } else {
+        Some((read_files(&args)?, "logs"))
     };
     let server = crate::db::explain::server_settings(&client).await?;
     drop(client);
-    let order = rank(&workload.fingerprints, SortKey::Total, args.top);
     let mut report = AnalyzeReport {
         schema_version: crate::analysis::SCHEMA_VERSION,
         command: "analyze",
         database: target.clone(),
-        source: source.to_string(),
+        source: workload
+            .as_ref()
+            .map_or("none", |(_, source)| *source)
+            .to_string(),
         settings: AnalyzeSettings {
             top: args.top,
             runs: args.runs,
+            health: health.is_some(),
             allow_writes: args.allow_writes,
             statement_timeout_ms: args.statement_timeout.as_millis() as u64,
         },
         summary: AnalyzeSummary::default(),
         statements: Vec::new(),
-        notes: Vec::new(),
+        health,
+        notes,
     };
-    let bar = progress(args.format, order.len());
-    let mut runner = SafeRunner::open(&info, settings).await?;
-    let mut planner = Planner::open(&info, &settings).await?;
     let mut lost: Option<anyhow::Error> = None;
-    for (i, &f) in order.iter().enumerate() {
-        let fp = &workload.fingerprints[f];
-        if let Some(bar) = &bar {
-            bar.set_message(fp.id.to_string());
-        }
-        match analyze_one(
-            &args,
-            fp,
-            i + 1,
-            &mut runner,
-            &mut planner,
-            &thresholds,
-            server,
-        )
-        .await
-        {
-            Ok(statement) => report.statements.push(statement),
-            Err(e) => {
-                // The database went away: keep what was gathered.
-                lost = Some(e);
-                break;
+    let mut reconnects = 0;
+    if let Some((workload, _)) = &workload {
+        let order = rank(&workload.fingerprints, SortKey::Total, args.top);
+        let bar = progress(args.format, order.len());
+        let mut runner = SafeRunner::open(&info, settings).await?;
+        let mut planner = Planner::open(&info, &settings).await?;
+        for (i, &f) in order.iter().enumerate() {
+            let fp = &workload.fingerprints[f];
+            if let Some(bar) = &bar {
+                bar.set_message(fp.id.to_string());
+            }
+            match analyze_one(
+                &args,
+                fp,
+                i + 1,
+                &mut runner,
+                &mut planner,
+                &thresholds,
+                server,
+            )
+            .await
+            {
+                Ok(statement) => report.statements.push(statement),
+                Err(e) => {
+                    // The database went away: keep what was gathered.
+                    lost = Some(e);
+                    break;
+                }
+            }
+            if let Some(bar) = &bar {
+                bar.inc(1);
             }
         }
-        if let Some(bar) = &bar {
-            bar.inc(1);
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
         }
+        reconnects = runner.sessions_opened.saturating_sub(1);
     }
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
-    summarize(&mut report, runner.sessions_opened.saturating_sub(1));
+    summarize(&mut report, reconnects);
     if let Some(e) = &lost {
         report.notes.push(format!(
             "stopped after {} statement(s): {e:#}",
@@ -128,14 +156,43 @@ pub async fn run(args: AnalyzeArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Gathers the health snapshot and runs the health rules.
+async fn health_section(
+    args: &AnalyzeArgs,
+    info: &crate::db::ConnInfo,
+    client: &tokio_postgres::Client,
+    thresholds: &Thresholds,
+) -> Result<HealthSection> {
+    let machine = crate::db::server_host::machine(info, args.server_memory, args.storage);
+    let gathered = crate::db::health::gather(client, machine).await?;
+    let ctx = &gathered.context;
+    let outcome = crate::findings::health::run_all(ctx, thresholds);
+    let mut counts = std::collections::BTreeMap::new();
+    for f in &outcome.findings {
+        *counts.entry(f.severity).or_default() += 1;
+    }
+    let mut notes = gathered.notes.clone();
+    notes.extend(outcome.notes);
+    Ok(HealthSection {
+        role: ctx.role.name.clone(),
+        superuser: ctx.role.superuser,
+        read_all_stats: ctx.role.read_all_stats,
+        server_memory_bytes: ctx.machine.memory_bytes,
+        server_memory_source: ctx.machine.source.clone(),
+        storage: ctx.machine.storage,
+        findings: outcome.findings,
+        counts,
+        notes,
+    })
+}
+
 fn read_files(args: &AnalyzeArgs) -> Result<Workload> {
     let options = IngestOptions {
         format: args.log_format.forced(),
         log_line_prefix: args.log_line_prefix.clone(),
         collect: CollectOptions {
             samples: 3,
-            databases: Vec::new(),
-            users: Vec::new(),
+            ..CollectOptions::default()
         },
     };
     let workload = ingest(&args.inputs, &options, None)?;

@@ -3,8 +3,11 @@
 
 pub mod analyze;
 pub mod apply;
+pub mod bench_cache;
+pub mod bench_pool;
 pub mod check;
 pub mod completions;
+pub mod monitor;
 pub mod recommend;
 pub mod workload;
 
@@ -21,6 +24,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::RecommendIndexes(args) => recommend::run(args).await,
         Command::Apply(args) => apply::run(args).await,
         Command::Analyze(args) => analyze::run(args).await,
+        Command::Monitor(args) => monitor::run(args).await,
+        Command::BenchPool(args) => bench_pool::run(args).await,
+        Command::BenchCache(args) => bench_cache::run(args).await,
         Command::Check(args) => check::run(args).await,
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),

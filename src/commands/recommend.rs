@@ -223,7 +223,7 @@ fn read_files(args: &RecommendArgs) -> Result<Workload> {
         collect: CollectOptions {
             samples: crate::advisor::queries::SAMPLES_COSTED,
             databases: args.dbnames.clone(),
-            users: Vec::new(),
+            ..CollectOptions::default()
         },
     };
     let workload = ingest(&args.inputs, &options, None)?;

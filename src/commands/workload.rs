@@ -85,6 +85,7 @@ fn ingest_files(args: &WorkloadArgs, json: bool) -> Result<Workload> {
             samples: args.samples,
             databases: args.dbnames.clone(),
             users: args.users.clone(),
+            trace: false,
         },
     };
     let bar = super::progress_allowed(json).then(BarProgress::new);

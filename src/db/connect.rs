@@ -27,7 +27,9 @@ impl Default for SessionSettings {
     }
 }
 
-fn driver_config(info: &ConnInfo) -> Config {
+/// The driver settings for `info` (hosts, TLS mode, timeouts,
+/// application_name); the bench pool builds its connections from these too.
+pub(crate) fn driver_config(info: &ConnInfo) -> Config {
     let mut config = Config::new();
     for host in &info.hosts {
         if host.starts_with('/') {

@@ -3,13 +3,18 @@
 //! so one directory shows exactly what the tool does to a database.
 
 pub mod apply;
+pub mod bench_cache;
+pub mod bench_pool;
 pub mod catalog;
 pub mod check;
 pub mod connect;
 pub mod conninfo;
 pub mod explain;
+pub mod health;
+pub mod monitor;
 pub mod pg_stat_statements;
 pub mod pgpass;
+pub mod server_host;
 pub mod tls;
 pub mod whatif;
 

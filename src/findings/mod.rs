@@ -8,6 +8,7 @@
 
 pub mod advice;
 mod context;
+pub mod health;
 pub mod rules;
 mod thresholds;
 

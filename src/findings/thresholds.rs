@@ -95,6 +95,70 @@ thresholds! {
     generic_min_ratio: "generic-plan-worse.min_ratio" = 5.0, max NO_MAX;
     /// Milliseconds the generic plan must lose when both ran.
     generic_min_extra_ms: "generic-plan-worse.min_extra_ms" = 1.0, max NO_MAX;
+
+    // Health rules (src/findings/health/).
+    /// Lowest share of table (and, apart, index) block reads served from shared_buffers (0–1).
+    cache_hit_min_ratio: "cache-hit-ratio.min_ratio" = 0.99, max 1.0;
+    /// Blocks (hit + read) the tables, or the indexes, must have touched for their ratio to count.
+    cache_hit_min_blocks: "cache-hit-ratio.min_blocks" = 100_000.0, max NO_MAX;
+    /// MB an index with no scans must take to be reported.
+    unused_index_min_size_mb: "unused-index.min_size_mb" = 10.0, max NO_MAX;
+    /// Days of statistics below which "no scans" is reported as info only (statistics reset recently).
+    unused_index_min_stats_age_days: "unused-index.min_stats_age_days" = 7.0, max NO_MAX;
+    /// Live rows a table must have.
+    seq_heavy_min_rows: "seq-scan-heavy-table.min_rows" = 100_000.0, max NO_MAX;
+    /// Sequential scans since statistics were reset.
+    seq_heavy_min_seq_scans: "seq-scan-heavy-table.min_seq_scans" = 100.0, max NO_MAX;
+    /// Share of the table's scans that are sequential (0–1).
+    seq_heavy_min_seq_share: "seq-scan-heavy-table.min_seq_share" = 0.5, max 1.0;
+    /// Estimated MB of wasted table space.
+    table_bloat_min_wasted_mb: "table-bloat.min_wasted_mb" = 64.0, max NO_MAX;
+    /// Estimated share of the table's pages that are waste (0–1).
+    table_bloat_min_share: "table-bloat.min_share" = 0.5, max 1.0;
+    /// Estimated MB of wasted index space.
+    index_bloat_min_wasted_mb: "index-bloat.min_wasted_mb" = 64.0, max NO_MAX;
+    /// Estimated share of the index's pages that are waste (0–1).
+    index_bloat_min_share: "index-bloat.min_share" = 0.5, max 1.0;
+    /// Dead rows a table must hold.
+    dead_tuples_min_dead: "dead-tuples.min_dead" = 10_000.0, max NO_MAX;
+    /// Dead rows over live + dead (0–1).
+    dead_tuples_min_share: "dead-tuples.min_share" = 0.2, max 1.0;
+    /// Rows inserted since the last vacuum plus dead rows.
+    vacuum_overdue_min_changes: "vacuum-overdue.min_changes" = 100_000.0, max NO_MAX;
+    /// Days since the last vacuum (never vacuumed counts as overdue).
+    vacuum_overdue_max_age_days: "vacuum-overdue.max_age_days" = 7.0, max NO_MAX;
+    /// Live rows a table must have.
+    stale_stats_min_rows: "stale-statistics.min_rows" = 1_000.0, max NO_MAX;
+    /// Rows changed since the last analyze over live rows.
+    stale_stats_min_changed_share: "stale-statistics.min_changed_share" = 0.2, max NO_MAX;
+    /// Transaction-ID age over 2^31 that is a warning (0–1).
+    xid_warning_share: "xid-wraparound.warning_share" = 0.5, max 1.0;
+    /// Transaction-ID age over 2^31 that is critical (0–1).
+    xid_critical_share: "xid-wraparound.critical_share" = 0.75, max 1.0;
+    /// Share of a sequence's (or its column's) range used that is a warning (0–1).
+    sequence_warning_share: "sequence-exhaustion.warning_share" = 0.75, max 1.0;
+    /// Share used that is critical (0–1).
+    sequence_critical_share: "sequence-exhaustion.critical_share" = 0.9, max 1.0;
+    /// Client connections over the slots open to ordinary roles that is a warning (0–1).
+    connections_warning_share: "connections-near-limit.warning_share" = 0.8, max 1.0;
+    /// Share that is critical (0–1).
+    connections_critical_share: "connections-near-limit.critical_share" = 0.95, max 1.0;
+    /// Seconds a session must have sat idle in an open transaction.
+    idle_in_xact_min_seconds: "idle-in-transaction.min_seconds" = 60.0, max NO_MAX;
+    /// Seconds of transaction age that make it critical.
+    idle_in_xact_critical_seconds: "idle-in-transaction.critical_seconds" = 3_600.0, max NO_MAX;
+    /// Seconds a statement must have been running.
+    long_running_min_seconds: "long-running-query.min_seconds" = 300.0, max NO_MAX;
+    /// Seconds a statement must have waited for a lock another session holds.
+    blocked_min_wait_seconds: "blocked-query.min_wait_seconds" = 10.0, max NO_MAX;
+    /// How far (as a factor) a memory setting must be from the suggested value.
+    settings_memory_min_factor: "settings-memory.min_factor" = 2.0, max NO_MAX;
+    /// random_page_cost above which SSD advice is given.
+    settings_storage_max_random_page_cost: "settings-storage.max_random_page_cost" = 2.0, max NO_MAX;
+    /// Share of checkpoints that were requested (not timed) (0–1).
+    settings_checkpoints_max_requested_share: "settings-checkpoints.max_requested_share" = 0.2, max 1.0;
+    /// Checkpoints the counters must cover.
+    settings_checkpoints_min_checkpoints: "settings-checkpoints.min_checkpoints" = 10.0, max NO_MAX;
 }
 
 impl Thresholds {
@@ -198,10 +262,18 @@ mod tests {
     #[test]
     fn every_key_belongs_to_a_rule_and_every_rule_has_thresholds() {
         let ids: Vec<&str> = registry().iter().map(|r| r.id()).collect();
+        let health: Vec<&str> = crate::findings::health::registry()
+            .iter()
+            .map(|r| r.id())
+            .collect();
         let described = Thresholds::default().describe();
         for t in &described {
             let rule = t.key.split('.').next().unwrap();
-            assert!(ids.contains(&rule), "{} names no rule", t.key);
+            assert!(
+                ids.contains(&rule) || health.contains(&rule),
+                "{} names no rule",
+                t.key
+            );
             assert!(t.default <= t.max);
         }
         for id in ids {

@@ -2,7 +2,7 @@
 //! Markdown.
 
 use super::table::{fmt_ms, new_table, one_line};
-use crate::analysis::{AnalyzeReport, AnalyzedStatement, Status};
+use crate::analysis::{AnalyzeReport, AnalyzedStatement, HealthSection, Status};
 use std::io::Write;
 
 fn status_word(s: Status) -> &'static str {
@@ -19,16 +19,29 @@ fn severity_word(f: &crate::findings::Finding) -> String {
     format!("{:?}", f.severity).to_lowercase()
 }
 
-fn summary_line(r: &AnalyzeReport) -> String {
-    let s = &r.summary;
-    let findings: Vec<String> = s
-        .findings
+fn counts_text(counts: &std::collections::BTreeMap<crate::findings::Severity, usize>) -> String {
+    let parts: Vec<String> = counts
         .iter()
         .rev()
-        .map(|(sev, n)| format!("{n} {}", format!("{sev:?}").to_lowercase()))
+        .map(|(sev, n)| format!("{n} {sev}"))
         .collect();
+    if parts.is_empty() {
+        "none".to_string()
+    } else {
+        parts.join(", ")
+    }
+}
+
+fn summary_line(r: &AnalyzeReport) -> String {
+    let health = r.health.as_ref().map_or(String::new(), |h| {
+        format!("; health findings: {}", counts_text(&h.counts))
+    });
+    if r.source == "none" {
+        return format!("no workload analyzed{health}");
+    }
+    let s = &r.summary;
     format!(
-        "{} statement(s) from {}: {} analyzed ({} run(s) each, rolled back), {} generic plan only, {} skipped, {} timed out, {} failed; findings: {}",
+        "{} statement(s) from {}: {} analyzed ({} run(s) each, rolled back), {} generic plan only, {} skipped, {} timed out, {} failed; findings: {}{health}",
         s.statements,
         r.source,
         s.analyzed,
@@ -37,17 +50,29 @@ fn summary_line(r: &AnalyzeReport) -> String {
         s.skipped,
         s.timed_out,
         s.failed,
-        if findings.is_empty() {
-            "none".to_string()
-        } else {
-            findings.join(", ")
-        }
+        counts_text(&s.findings),
     )
 }
 
 pub fn write_table(out: &mut impl Write, r: &AnalyzeReport) -> std::io::Result<()> {
     writeln!(out, "analyze {}", r.database)?;
     writeln!(out, "{}\n", summary_line(r))?;
+    if r.source != "none" {
+        write_statements_table(out, r)?;
+    }
+    if let Some(h) = &r.health {
+        write_health(out, h)?;
+    }
+    if !r.notes.is_empty() {
+        writeln!(out, "Notes:")?;
+        for n in &r.notes {
+            writeln!(out, "  - {n}")?;
+        }
+    }
+    Ok(())
+}
+
+fn write_statements_table(out: &mut impl Write, r: &AnalyzeReport) -> std::io::Result<()> {
     let mut table = new_table();
     table.set_header(vec![
         "#",
@@ -83,13 +108,32 @@ pub fn write_table(out: &mut impl Write, r: &AnalyzeReport) -> std::io::Result<(
     for s in &r.statements {
         write_detail(out, s)?;
     }
-    if !r.notes.is_empty() {
-        writeln!(out, "Notes:")?;
-        for n in &r.notes {
-            writeln!(out, "  - {n}")?;
+    Ok(())
+}
+
+fn write_health(out: &mut impl Write, h: &HealthSection) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "Database health (as role {}): {}",
+        h.role,
+        counts_text(&h.counts)
+    )?;
+    for f in &h.findings {
+        writeln!(out, "  [{}] {}: {}", severity_word(f), f.id, f.message)?;
+        writeln!(out, "      advice: {}", f.advice)?;
+        // Most advice ends with its SQL already; print it apart otherwise.
+        if let Some(sql) = f
+            .fix_sql
+            .as_ref()
+            .filter(|s| !f.advice.contains(s.as_str()))
+        {
+            writeln!(out, "      fix: {sql}")?;
         }
     }
-    Ok(())
+    for n in &h.notes {
+        writeln!(out, "  note: {n}")?;
+    }
+    writeln!(out)
 }
 
 fn write_detail(out: &mut impl Write, s: &AnalyzedStatement) -> std::io::Result<()> {
@@ -130,6 +174,40 @@ pub fn write_json(out: &mut impl Write, r: &AnalyzeReport) -> std::io::Result<()
 pub fn write_markdown(out: &mut impl Write, r: &AnalyzeReport) -> std::io::Result<()> {
     writeln!(out, "### pgadvisor analyze\n")?;
     writeln!(out, "{}\n", summary_line(r))?;
+    if r.source != "none" {
+        write_statements_markdown(out, r)?;
+    }
+    if let Some(h) = &r.health {
+        writeln!(out, "\n#### Database health (as role {})\n", h.role)?;
+        if h.findings.is_empty() {
+            writeln!(out, "No findings.")?;
+        } else {
+            writeln!(out, "| severity | check | finding | fix |")?;
+            writeln!(out, "|---|---|---|---|")?;
+        }
+        for f in &h.findings {
+            writeln!(
+                out,
+                "| {} | `{}` | {} | {} |",
+                severity_word(f),
+                f.id,
+                f.message.replace('|', "\\|"),
+                f.fix_sql
+                    .as_deref()
+                    .map_or("-".to_string(), |s| format!("`{}`", s.replace('|', "\\|")))
+            )?;
+        }
+        for n in &h.notes {
+            writeln!(out, "\n> {n}")?;
+        }
+    }
+    for n in &r.notes {
+        writeln!(out, "\n> {n}")?;
+    }
+    Ok(())
+}
+
+fn write_statements_markdown(out: &mut impl Write, r: &AnalyzeReport) -> std::io::Result<()> {
     writeln!(
         out,
         "| # | fingerprint | calls | status | p50 | p95 | p99 | findings |"
@@ -162,9 +240,6 @@ pub fn write_markdown(out: &mut impl Write, r: &AnalyzeReport) -> std::io::Resul
                 f.advice.replace('|', "\\|")
             )?;
         }
-    }
-    for n in &r.notes {
-        writeln!(out, "\n> {n}")?;
     }
     Ok(())
 }

@@ -3,8 +3,13 @@
 
 pub mod analyze;
 pub mod apply;
+pub mod bench_cache;
+pub mod bench_cache_plot;
+pub mod bench_pool;
+pub mod bench_pool_plot;
 pub mod by_table;
 pub mod check;
+pub mod monitor;
 pub mod recommend;
 pub mod table;
 pub mod workload_json;

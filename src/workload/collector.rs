@@ -3,7 +3,7 @@
 
 use super::entry::PreKey;
 use super::fingerprint::{FingerprintId, StatementKind};
-use super::model::{Fingerprint, Sample, Workload};
+use super::model::{Fingerprint, Sample, TraceEvent, Workload};
 use super::normalize::{Normalizer, render};
 use super::params::{parse_execute_arguments, parse_parameters_detail, prepared_body};
 use super::parse_check::check_parse;
@@ -27,6 +27,8 @@ pub struct CollectOptions {
     pub databases: Vec<String>,
     /// Only entries from these users (empty: all).
     pub users: Vec<String>,
+    /// Keep every execution in order as a [`TraceEvent`] (16 bytes each).
+    pub trace: bool,
 }
 
 impl Default for CollectOptions {
@@ -35,6 +37,7 @@ impl Default for CollectOptions {
             samples: 3,
             databases: Vec::new(),
             users: Vec::new(),
+            trace: false,
         }
     }
 }
@@ -224,6 +227,10 @@ impl Collector {
         fp.users.insert(meta.user);
         fp.observe_time(time);
         let kind = fp.kind;
+        if self.options.trace {
+            record_trace(&mut self.workload, i, sql, &params, meta);
+        }
+        let fp = &mut self.workload.fingerprints[i];
         let warning = keep_sample(fp, samples_wanted, sql, duration_us, params, meta);
         self.workload.kinds.add(kind, 1);
         self.workload.executions += 1;
@@ -368,6 +375,49 @@ enum SampleParams<'a> {
     Detail(&'a str),
     /// The arguments of `EXECUTE name(…)`.
     Values(Vec<Option<String>>),
+}
+
+/// Appends the execution to the trace. The key hashes the text as logged
+/// (literals inline) and its parameter values, so it tells apart exactly
+/// the executions that asked different questions.
+fn record_trace(
+    workload: &mut Workload,
+    fingerprint: usize,
+    sql: &str,
+    params: &SampleParams<'_>,
+    meta: &EntryMeta<'_>,
+) {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    sql.hash(&mut h);
+    match params {
+        SampleParams::None => {}
+        SampleParams::Detail(d) => d.hash(&mut h),
+        SampleParams::Values(v) => v.hash(&mut h),
+    }
+    let key = h.finish();
+    workload.trace.push(TraceEvent {
+        fingerprint: fingerprint as u32,
+        key,
+    });
+    if sql.len() <= MAX_SAMPLE_BYTES && !workload.trace_samples.contains_key(&key) {
+        let parameters = match params {
+            SampleParams::None => Vec::new(),
+            SampleParams::Values(v) => v.clone(),
+            SampleParams::Detail(d) => parse_parameters_detail(d).unwrap_or_default(),
+        };
+        workload.trace_samples.insert(
+            key,
+            Sample {
+                statement: sql.to_string(),
+                parameters,
+                duration_ms: None,
+                database: None,
+                user: None,
+                location: meta.location.clone(),
+            },
+        );
+    }
 }
 
 /// Keeps this execution as a sample if it is among the slowest seen (or

@@ -235,6 +235,21 @@ pub struct Workload {
     pub warnings: Warnings,
     /// Notes about the input that are not errors (e.g. a prefix without %p).
     pub notes: Vec<String>,
+    /// Every execution in logged order, when `CollectOptions::trace` asked
+    /// for it (bench-cache replays it); empty otherwise.
+    pub trace: Vec<TraceEvent>,
+    /// The first execution of each trace key with its parameter values, so
+    /// a key can be run again.
+    pub trace_samples: rustc_hash::FxHashMap<u64, Sample>,
+}
+
+/// One execution: its fingerprint (an index into `fingerprints`) and a key
+/// naming the statement together with its parameter values — two
+/// executions share a key exactly when they asked the same question.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TraceEvent {
+    pub fingerprint: u32,
+    pub key: u64,
 }
 
 impl Workload {

@@ -280,6 +280,7 @@ fn findings_are_provoked_for_real_and_gate_the_exit_code() {
         "1",
         "--fail-on",
         "warning",
+        "--no-health",
     ]);
     assert_eq!(gated.status.code(), Some(3), "{}", stderr(&gated));
     let not_gated = run(&[
@@ -291,6 +292,7 @@ fn findings_are_provoked_for_real_and_gate_the_exit_code() {
         "1",
         "--fail-on",
         "critical",
+        "--no-health",
     ]);
     assert_eq!(not_gated.status.code(), Some(0), "{}", stderr(&not_gated));
     // A threshold override silences the scan finding.

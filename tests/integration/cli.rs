@@ -14,6 +14,7 @@ fn help_for_every_subcommand_is_stable() {
         "recommend-indexes",
         "apply",
         "analyze",
+        "monitor",
         "check",
         "completions",
         "man",
@@ -21,6 +22,43 @@ fn help_for_every_subcommand_is_stable() {
         let out = run(&[sub, "--help"]);
         assert!(out.status.success(), "{sub} --help");
         insta::assert_snapshot!(format!("help_{sub}"), stdout(&out));
+    }
+}
+
+#[test]
+fn help_for_bench_pool_is_stable() {
+    let out = run(&["bench-pool", "--help"]);
+    assert!(out.status.success());
+    insta::assert_snapshot!("help_bench-pool", stdout(&out));
+}
+
+#[test]
+fn help_for_bench_cache_is_stable() {
+    let out = run(&["bench-cache", "--help"]);
+    assert!(out.status.success());
+    insta::assert_snapshot!("help_bench-cache", stdout(&out));
+}
+
+#[test]
+fn bench_pool_usage_errors_exit_2() {
+    for args in [
+        &["bench-pool", "--sizes", "0"][..],
+        &["bench-pool", "--sizes", "1,two"][..],
+        &["bench-pool", "--rate", "-5"][..],
+        &["bench-pool", "--duration", "10ms"][..],
+        &[
+            "bench-pool",
+            "--builtin",
+            "select-only",
+            "--script",
+            "s.sql",
+        ][..],
+        &["bench-pool", "app.log", "--script", "s.sql"][..],
+        &["bench-pool", "--builtin", "write-only"][..],
+        &["bench-pool", "--repeats", "0"][..],
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
     }
 }
 

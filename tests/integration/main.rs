@@ -3,10 +3,14 @@
 
 mod analyze;
 mod apply;
+mod bench_cache;
+mod bench_pool;
 mod by_table;
 mod catalog;
 mod cli;
 mod connect;
+mod health;
+mod monitor;
 mod pg_stat_statements;
 mod recommend;
 mod shapes;

@@ -1,0 +1,2 @@
+-- The scratch schema of the built-in workloads, with everything in it.
+DROP SCHEMA IF EXISTS {schema} CASCADE

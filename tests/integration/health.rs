@@ -1,0 +1,352 @@
+//! `analyze` health findings on the real server: each condition provoked
+//! in a fresh database (duplicate, unused and invalid indexes, a NOT VALID
+//! constraint, a table bloated by mass updates, dead rows, a sequence near
+//! its limit, a session idle in a transaction, a blocked lock), found by
+//! the CLI; none of them on a clean database; a pg_monitor role.
+
+use crate::util::{TestDb, exec, run, stderr, try_exec, url_with_db};
+use serde_json::Value;
+use std::time::Duration;
+
+fn health(db_url: &str, extra: &[&str]) -> Value {
+    let mut args = vec!["analyze", "-d", db_url, "--health-only", "--format", "json"];
+    args.extend_from_slice(extra);
+    let out = run(&args);
+    assert!(out.status.success(), "analyze failed: {}", stderr(&out));
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+fn findings<'a>(doc: &'a Value, id: &str) -> Vec<&'a Value> {
+    doc["health"]["findings"]
+        .as_array()
+        .expect("health.findings")
+        .iter()
+        .filter(|f| f["id"] == id)
+        .collect()
+}
+
+/// Every id the provoked conditions produce; none may appear on a clean
+/// database.
+const PROVOKED: &[&str] = &[
+    "duplicate-index",
+    "unused-index",
+    "invalid-index",
+    "not-valid-constraint",
+    "table-bloat",
+    "dead-tuples",
+    "sequence-exhaustion",
+    "idle-in-transaction",
+    "blocked-query",
+];
+
+/// Thresholds low enough for test-sized tables; the same for both runs.
+const SMALL: &[&str] = &[
+    "--threshold",
+    "unused-index.min_size_mb=0",
+    "--threshold",
+    "table-bloat.min_wasted_mb=1",
+    "--threshold",
+    "dead-tuples.min_dead=1000",
+    "--threshold",
+    "idle-in-transaction.min_seconds=0.5",
+    "--threshold",
+    "blocked-query.min_wait_seconds=0.5",
+];
+
+#[test]
+fn a_clean_database_has_none_of_them_and_without_a_workload_only_health_runs() {
+    let db = TestDb::new();
+    exec(
+        &db,
+        "CREATE TABLE clean (id bigserial PRIMARY KEY, a int, note text);
+         CREATE INDEX clean_a_idx ON clean (a);
+         INSERT INTO clean (a, note) SELECT g, 'n' || g FROM generate_series(1, 20000) g;",
+    );
+    exec(&db, "VACUUM ANALYZE clean");
+    exec(&db, "SELECT * FROM clean WHERE a = 5");
+    // No file and no pg_stat_statements in this database: health only.
+    let mut args = vec!["analyze", "-d", &db.url, "--format", "json"];
+    args.extend_from_slice(SMALL);
+    let out = run(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["source"], "none");
+    assert!(
+        doc["notes"].to_string().contains("no workload"),
+        "{}",
+        doc["notes"]
+    );
+    for id in PROVOKED {
+        assert!(
+            findings(&doc, id).is_empty(),
+            "{id} on a clean database: {}",
+            doc["health"]
+        );
+    }
+    // The server's own settings are advice about the server, present or not.
+    assert_eq!(doc["settings"]["health"], true);
+}
+
+#[test]
+fn indexes_constraints_bloat_dead_rows_and_sequences_are_found() {
+    let db = TestDb::new();
+    exec(
+        &db,
+        "CREATE TABLE items (id int PRIMARY KEY, a int, b int, u int UNIQUE, pad text)
+           WITH (autovacuum_enabled = off);
+         INSERT INTO items SELECT g, g % 100, g % 7, g, repeat('x', 50) FROM generate_series(1, 20000) g;
+         CREATE INDEX items_a_idx ON items (a);
+         CREATE INDEX items_b_idx ON items (b);
+         CREATE INDEX items_b_idx2 ON items (b);
+         ALTER TABLE items ADD CONSTRAINT items_a_nonneg CHECK (a >= 0) NOT VALID;
+         CREATE TABLE churn (id int PRIMARY KEY, v int, pad text) WITH (autovacuum_enabled = off);
+         INSERT INTO churn SELECT g, 0, repeat('y', 100) FROM generate_series(1, 50000) g;
+         ANALYZE churn;
+         UPDATE churn SET v = v + 1;
+         UPDATE churn SET v = v + 1;
+         UPDATE churn SET v = v + 1;
+         CREATE TABLE graveyard (id int, pad text) WITH (autovacuum_enabled = off);
+         INSERT INTO graveyard SELECT g, 'z' FROM generate_series(1, 20000) g;
+         ANALYZE graveyard;
+         DELETE FROM graveyard WHERE id % 4 = 0;
+         CREATE TABLE tickets (id serial PRIMARY KEY);
+         SELECT setval('tickets_id_seq', 2000000000);
+         ANALYZE items;",
+    );
+    exec(&db, "VACUUM ANALYZE churn");
+    // A unique index built concurrently over duplicate values fails and
+    // leaves an invalid index behind.
+    let failed = try_exec(
+        &db,
+        "CREATE UNIQUE INDEX CONCURRENTLY items_b_unique ON items (b)",
+    );
+    assert!(
+        failed.is_err(),
+        "the concurrent build should fail on duplicates"
+    );
+
+    let doc = health(&db.url, SMALL);
+
+    let dups = findings(&doc, "duplicate-index");
+    assert_eq!(dups.len(), 1, "{dups:?}");
+    assert_eq!(dups[0]["relation"], "public.items_b_idx2");
+    assert_eq!(dups[0]["evidence"]["covered_by"], "items_b_idx");
+    assert_eq!(
+        dups[0]["fix_sql"],
+        "DROP INDEX CONCURRENTLY \"public\".\"items_b_idx2\";"
+    );
+
+    let unused: Vec<&str> = findings(&doc, "unused-index")
+        .iter()
+        .map(|f| f["relation"].as_str().unwrap())
+        .collect();
+    assert!(unused.contains(&"public.items_a_idx"), "{unused:?}");
+    // Constraint-backing indexes are never unused advice, scans or not.
+    assert!(
+        !unused
+            .iter()
+            .any(|u| u.contains("pkey") || u.contains("_u_key")),
+        "{unused:?}"
+    );
+
+    let invalid = findings(&doc, "invalid-index");
+    assert_eq!(invalid.len(), 1, "{invalid:?}");
+    assert_eq!(invalid[0]["relation"], "public.items_b_unique");
+    assert!(
+        invalid[0]["advice"]
+            .as_str()
+            .unwrap()
+            .contains("CREATE UNIQUE INDEX CONCURRENTLY")
+    );
+
+    let nv = findings(&doc, "not-valid-constraint");
+    assert_eq!(nv.len(), 1);
+    assert_eq!(
+        nv[0]["fix_sql"],
+        "ALTER TABLE \"public\".\"items\" VALIDATE CONSTRAINT \"items_a_nonneg\";"
+    );
+
+    let bloat = findings(&doc, "table-bloat");
+    assert_eq!(bloat.len(), 1, "{}", doc["health"]);
+    assert_eq!(bloat[0]["relation"], "public.churn");
+    let share = bloat[0]["evidence"]["wasted_share"].as_f64().unwrap();
+    assert!(
+        share > 0.5,
+        "three full-table updates should leave over half the table empty: {share}"
+    );
+    assert_eq!(
+        bloat[0]["fix_sql"],
+        "VACUUM (FULL, ANALYZE) \"public\".\"churn\";"
+    );
+
+    let dead = findings(&doc, "dead-tuples");
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert_eq!(dead[0]["relation"], "public.graveyard");
+    assert_eq!(dead[0]["evidence"]["dead_rows"], 5000);
+
+    let seq = findings(&doc, "sequence-exhaustion");
+    assert_eq!(seq.len(), 1, "{seq:?}");
+    assert_eq!(seq[0]["severity"], "critical");
+    assert_eq!(seq[0]["evidence"]["limited_by"], "sequence_type");
+    assert_eq!(
+        seq[0]["fix_sql"],
+        "ALTER SEQUENCE \"public\".\"tickets_id_seq\" AS bigint;"
+    );
+
+    // The same database with default thresholds: the test-sized tables
+    // are below them.
+    let defaults = health(&db.url, &[]);
+    assert!(findings(&defaults, "table-bloat").is_empty());
+    assert!(findings(&defaults, "dead-tuples").is_empty());
+
+    // Nothing was fixed by pgadvisor: the findings are still there.
+    let again = health(&db.url, SMALL);
+    assert_eq!(findings(&again, "invalid-index").len(), 1);
+    assert_eq!(findings(&again, "duplicate-index").len(), 1);
+
+    // The gate counts health findings.
+    let gated = run(&[
+        "analyze",
+        "-d",
+        &db.url,
+        "--health-only",
+        "--fail-on",
+        "critical",
+    ]);
+    assert_eq!(gated.status.code(), Some(3), "{}", stderr(&gated));
+}
+
+#[test]
+fn an_idle_transaction_and_a_blocked_lock_are_found_with_who_blocks_whom() {
+    let db = TestDb::new();
+    exec(
+        &db,
+        "CREATE TABLE accounts (id int PRIMARY KEY, balance int); INSERT INTO accounts VALUES (1, 0);",
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = db.url.clone();
+    let (holder_pid, waiter_pid) = runtime.block_on(async {
+        let connect = || async {
+            let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(conn);
+            client
+        };
+        let holder = connect().await;
+        let holder_pid: i32 = holder
+            .query_one("SELECT pg_backend_pid()", &[])
+            .await
+            .unwrap()
+            .get(0);
+        holder
+            .batch_execute("BEGIN; UPDATE accounts SET balance = 1 WHERE id = 1;")
+            .await
+            .unwrap();
+        let waiter = connect().await;
+        let waiter_pid: i32 = waiter
+            .query_one("SELECT pg_backend_pid()", &[])
+            .await
+            .unwrap()
+            .get(0);
+        tokio::spawn(async move {
+            // Blocks until the holder rolls back (or is terminated).
+            let _ = waiter
+                .batch_execute("UPDATE accounts SET balance = 2 WHERE id = 1")
+                .await;
+        });
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        // Keep the holder's session open while the CLI looks.
+        std::mem::forget(holder);
+        (holder_pid, waiter_pid)
+    });
+
+    let doc = health(&db.url, SMALL);
+    let idle = findings(&doc, "idle-in-transaction");
+    assert_eq!(idle.len(), 1, "{}", doc["health"]);
+    assert_eq!(idle[0]["evidence"]["pid"], holder_pid);
+    assert!(
+        idle[0]["evidence"]["query"]
+            .as_str()
+            .unwrap()
+            .contains("UPDATE accounts")
+    );
+    assert_eq!(
+        idle[0]["fix_sql"],
+        format!("SELECT pg_terminate_backend({holder_pid});")
+    );
+
+    let blocked = findings(&doc, "blocked-query");
+    assert_eq!(blocked.len(), 1, "{}", doc["health"]);
+    assert_eq!(blocked[0]["evidence"]["pid"], waiter_pid);
+    assert_eq!(
+        blocked[0]["evidence"]["blocked_by"],
+        serde_json::json!([holder_pid.to_string()])
+    );
+    let message = blocked[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("pid {holder_pid}")) && message.contains("idle in transaction"),
+        "{message}"
+    );
+    assert_eq!(
+        blocked[0]["fix_sql"],
+        format!("SELECT pg_terminate_backend({holder_pid});")
+    );
+
+    // pgadvisor ran none of its fixes: the holder still holds the lock.
+    let still = crate::util::query_i64(
+        &db,
+        &format!(
+            "SELECT count(*) FROM pg_stat_activity WHERE pid = {holder_pid} AND state = 'idle in transaction'"
+        ),
+    );
+    assert_eq!(still, 1);
+    drop(runtime);
+}
+
+#[test]
+fn a_pg_monitor_role_runs_every_check_and_is_told_what_it_cannot_see() {
+    let db = TestDb::new();
+    let role = format!("{}_mon", db.name);
+    exec(
+        &db,
+        &format!(
+            "DROP ROLE IF EXISTS \"{role}\";
+             CREATE ROLE \"{role}\" LOGIN IN ROLE pg_monitor;
+             CREATE TABLE t (id int PRIMARY KEY, a int);
+             INSERT INTO t SELECT g, g FROM generate_series(1, 1000) g;
+             CREATE INDEX t_a ON t (a);
+             CREATE INDEX t_a2 ON t (a);
+             CREATE TABLE s (id serial PRIMARY KEY);
+             SELECT setval('s_id_seq', 2100000000);
+             ANALYZE t;"
+        ),
+    );
+    let url = url_with_db(&crate::util::admin_url(), &db.name).replacen(
+        "postgres@",
+        &format!("{role}@"),
+        1,
+    );
+    let out = run(&["analyze", "-d", &url, "--health-only", "--format", "json"]);
+    let dropped = try_exec(&db, &format!("DROP ROLE IF EXISTS \"{role}\""));
+    assert!(out.status.success(), "{}", stderr(&out));
+    dropped.unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["health"]["role"], role.as_str());
+    assert_eq!(doc["health"]["superuser"], false);
+    assert_eq!(doc["health"]["read_all_stats"], true);
+    // The catalog is readable: the duplicate is found.
+    assert_eq!(findings(&doc, "duplicate-index").len(), 1);
+    // Column statistics and sequence positions are not: counted, not guessed.
+    let notes = doc["health"]["notes"].to_string();
+    assert!(notes.contains("table-bloat: 1 table(s)"), "{notes}");
+    assert!(
+        notes.contains("sequence-exhaustion: 1 sequence(s) not checked"),
+        "{notes}"
+    );
+    assert!(findings(&doc, "sequence-exhaustion").is_empty());
+}
