@@ -1,7 +1,8 @@
 //! Load runs against a live database and what is learned from them:
-//! `pool` drives the load (pool, client tasks, scripts, replay, sweep),
-//! `stats` is pure (confidence intervals, histograms, USL fit, knee,
-//! recommendation), `report` turns measurements into the report data.
+//! `pool` drives bench-pool's load (pools, client tasks, scripts, replay,
+//! sweep), `stats` is pure (confidence intervals, histograms, USL fit,
+//! knee, recommendation), `report` turns its measurements into the report
+//! data; `cache` is bench-cache's.
 
 pub mod cache;
 pub mod pool;

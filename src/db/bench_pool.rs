@@ -267,7 +267,8 @@ impl Drivers {
     /// Waits (at most `limit`) for every driver task to finish; the pool and
     /// its connections must be dropped first.
     pub async fn finish(&self, limit: Duration) {
-        let handles: Vec<_> = std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()));
+        let handles: Vec<_> =
+            std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()));
         let _ = tokio::time::timeout(limit, async {
             for h in handles {
                 let _ = h.await;
@@ -355,18 +356,28 @@ impl deadpool_postgres::Connect for GracefulConnect {
             let (client, driver) = match tls {
                 Some(tls) => {
                     let (client, connection) = config.connect(tls).await?;
-                    (client, tokio::spawn(async move {
-                        let _ = connection.await;
-                    }))
+                    (
+                        client,
+                        tokio::spawn(async move {
+                            let _ = connection.await;
+                        }),
+                    )
                 }
                 None => {
                     let (client, connection) = config.connect(NoTls).await?;
-                    (client, tokio::spawn(async move {
-                        let _ = connection.await;
-                    }))
+                    (
+                        client,
+                        tokio::spawn(async move {
+                            let _ = connection.await;
+                        }),
+                    )
                 }
             };
-            drivers.0.lock().unwrap_or_else(|e| e.into_inner()).push(driver);
+            drivers
+                .0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(driver);
             Ok((client, tokio::spawn(async {})))
         })
     }

@@ -59,7 +59,8 @@ fn draw(report: &BenchPoolReport, svg: &mut String) -> Result<(), Box<dyn std::e
         })
         .collect();
     let slo = report.config.slo_p99_ms;
-    let max_ms = p99.iter().map(|p| p.1).chain(slo).fold(0.1, f64::max) * 1.15;
+    // Headroom for the legend above the highest point.
+    let max_ms = p99.iter().map(|p| p.1).chain(slo).fold(0.1, f64::max) * 1.35;
 
     let root = SVGBackend::with_string(svg, (WIDTH, HEIGHT)).into_drawing_area();
     root.fill(&WHITE)?;
@@ -81,6 +82,8 @@ fn draw(report: &BenchPoolReport, svg: &mut String) -> Result<(), Box<dyn std::e
         .x_desc("pool size")
         .y_desc("throughput (tps)")
         .x_label_formatter(&x_labels)
+        // The log axis' minor lines crowd together into a grey band.
+        .light_line_style(TRANSPARENT)
         .y_label_formatter(&|v| format!("{v:.0}"))
         .draw()?;
     chart
@@ -145,6 +148,8 @@ fn draw(report: &BenchPoolReport, svg: &mut String) -> Result<(), Box<dyn std::e
         .x_desc("pool size")
         .y_desc("p99 latency (ms)")
         .x_label_formatter(&x_labels)
+        // The log axis' minor lines crowd together into a grey band.
+        .light_line_style(TRANSPARENT)
         .y_label_formatter(&|v| format!("{v:.1}"))
         .draw()?;
     chart

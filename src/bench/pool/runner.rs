@@ -603,7 +603,10 @@ async fn shard_main(
         seed: job.seed,
         schedule: job.schedule.clone(),
         wait_timeout: job.cfg.wait_timeout,
-        create_timeout: job.info.connect_timeout().unwrap_or(Duration::from_secs(30)),
+        create_timeout: job
+            .info
+            .connect_timeout()
+            .unwrap_or(Duration::from_secs(30)),
     });
     let mut set = tokio::task::JoinSet::new();
     for id in job.first_client..job.first_client + job.clients {
@@ -651,8 +654,10 @@ fn spawn_shard(
             {
                 Ok(rt) => rt,
                 Err(e) => {
-                    let _ = ready.send(Err(anyhow::Error::new(e)
-                        .context("cannot start a load thread's runtime")));
+                    let _ =
+                        ready
+                            .send(Err(anyhow::Error::new(e)
+                                .context("cannot start a load thread's runtime")));
                     return;
                 }
             };
@@ -674,7 +679,11 @@ pub async fn run_step(
     stop: &Arc<Stop>,
     on_tick: &(dyn Fn(f64) + Sync),
 ) -> Result<Option<StepOutcome>> {
-    let sql: Vec<String> = workload.sql_texts().into_iter().map(str::to_string).collect();
+    let sql: Vec<String> = workload
+        .sql_texts()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
     let seed = cfg.seed ^ u64::from(size).wrapping_mul(0x2545_f491_4f6c_dd1d);
     let schedule = match cfg.mode {
         LoadMode::Closed => None,

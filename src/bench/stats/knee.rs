@@ -6,28 +6,27 @@
 //! the next local maximum. Offline (all points known) with S = 1, as the
 //! paper and `kneed` suggest. No smoothing: a sweep has few points.
 //!
-//! A throughput curve may fall after its peak (USL κ > 0); the knee lies
-//! before the peak, so the points after the highest one are left out.
+//! A throughput curve may fall after its peak (USL κ > 0). Those points
+//! stay in: the normalised difference curve only falls further there, and
+//! cutting them would leave too few points for the threshold test when a
+//! sweep peaks early (three points up to the peak can never pass it).
 
 /// The x of the knee, or `None` when the curve has none (it is straight,
-/// falls from the start, or has fewer than three points up to its peak).
-/// `xs` must be increasing.
+/// falls from the start, or has fewer than three points). `xs` must be
+/// increasing.
 pub fn kneedle(xs: &[f64], ys: &[f64], sensitivity: f64) -> Option<f64> {
     if xs.len() != ys.len() || xs.windows(2).any(|w| w[1] <= w[0]) {
         return None;
     }
-    let peak = ys
-        .iter()
-        .enumerate()
-        .max_by(|a, b| a.1.total_cmp(b.1))
-        .map(|(i, _)| i)?;
-    let (xs, ys) = (&xs[..=peak], &ys[..=peak]);
     let n = xs.len();
     if n < 3 {
         return None;
     }
     let (x0, x1) = (xs[0], xs[n - 1]);
-    let (y0, y1) = (ys.iter().copied().fold(f64::INFINITY, f64::min), ys[n - 1]);
+    let (y0, y1) = (
+        ys.iter().copied().fold(f64::INFINITY, f64::min),
+        ys.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+    );
     if x1 <= x0 || y1 <= y0 {
         return None;
     }
@@ -81,6 +80,11 @@ mod tests {
         let ys = [
             10_000.0, 19_000.0, 34_000.0, 40_000.0, 41_000.0, 36_000.0, 25_000.0,
         ];
+        assert_eq!(kneedle(&xs, &ys, 1.0), Some(8.0));
+        // A sweep that peaks early, as on a 2-core machine: three points up
+        // to the peak, a gentle fall after it.
+        let xs = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0];
+        let ys = [20_489.0, 30_527.0, 33_704.0, 33_438.0, 32_089.0, 32_133.0];
         assert_eq!(kneedle(&xs, &ys, 1.0), Some(4.0));
     }
 
