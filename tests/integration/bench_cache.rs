@@ -5,8 +5,9 @@
 //! invalidate, move the scratch rows' versions and count stale reads;
 //! a workload trace runs its logged reads in READ ONLY transactions; no
 //! Redis key under the run's prefix and no scratch schema is left, also
-//! after Ctrl-C; an unreachable Redis is a clear error; --plot writes an
-//! SVG; usage errors exit 2.
+//! after Ctrl-C; an unreachable Redis is a clear error, and a database
+//! that goes away mid-run an error after the partial report; --plot writes
+//! an SVG; usage errors exit 2.
 
 use crate::util::{TestDb, exec, log_fixture, pgadvisor, query_i64, run, stderr, temp_file};
 use serde_json::Value;
@@ -581,4 +582,55 @@ fn an_unreachable_redis_is_a_clear_error_without_its_password() {
     );
     assert!(!err.contains("hunter2"), "{err}");
     assert_eq!(query_i64(&db, SCRATCH_LEFT), 0);
+}
+
+#[test]
+fn a_database_that_goes_away_mid_run_is_a_clear_error_with_the_partial_results() {
+    let db = TestDb::new();
+    let (mut child, reader) = spawn(&[
+        "bench-cache",
+        "-d",
+        &db.url,
+        "--format",
+        "json",
+        "--keys",
+        "5000",
+        "--accesses",
+        "50000",
+        "--clients",
+        "2",
+        "--duration",
+        "20s",
+        "--strategies",
+        "none",
+    ]);
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut log = wait_for(&mut lines, "run 1/1:");
+    // Let it read for a while, then end every session it holds here.
+    std::thread::sleep(Duration::from_millis(500));
+    let ended = query_i64(
+        &db,
+        &format!(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE datname = '{}' AND pid <> pg_backend_pid()",
+            db.name
+        ),
+    );
+    assert!(ended > 0, "no session of the run to end: {log}");
+    for line in lines {
+        log.push_str(&line.unwrap());
+        log.push('\n');
+    }
+    let status = child.wait().unwrap();
+    let out = reader.join().unwrap();
+    assert_eq!(status.code(), Some(1), "{log}\n{out}");
+    assert!(log.contains("error:") && log.contains(&db.name), "{log}");
+    let doc: Value = serde_json::from_str(&out).expect("the partial report is printed");
+    assert_eq!(runs(&doc).len(), 1, "{out}");
+    assert!(u(&runs(&doc)[0]["reads"]) > 0, "{out}");
+    // The database is still there: the scratch schema is dropped on a new session.
+    assert!(
+        poll(|| query_i64(&db, SCRATCH_LEFT) == 0),
+        "schema left: {log}"
+    );
 }
