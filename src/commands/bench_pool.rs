@@ -17,7 +17,7 @@ use crate::db::bench_pool::{
     BenchSession, READ_WRITE_SCRIPT, SELECT_ONLY_SCRIPT, bench_application_name, create_scratch,
     drop_scratch, is_local, preflight, round_trip_us, scratch_schema_name, transport,
 };
-use crate::db::{ConnInfo, SessionSettings, connect, resolve_from_env};
+use crate::db::{SessionSettings, connect, resolve_from_env};
 use crate::workload::{CollectOptions, IngestOptions, ingest};
 use anyhow::{Context, Result, bail};
 use std::io::Write;
@@ -252,7 +252,7 @@ pub async fn run(args: BenchPoolArgs) -> Result<ExitCode> {
     .await;
     progress.finish();
     if let Some(schema) = &scratch
-        && let Err(e) = drop_scratch_anyway(&control, &info, schema).await
+        && let Err(e) = drop_scratch(&control, &info, schema).await
     {
         let w = format!("{e:#}");
         eprintln!("warning: {w}");
@@ -427,20 +427,6 @@ fn one_line(q: &str) -> String {
     } else {
         flat
     }
-}
-
-/// Drops the scratch schema on the control session, or on a new session
-/// when that one is gone.
-async fn drop_scratch_anyway(
-    control: &tokio_postgres::Client,
-    info: &ConnInfo,
-    schema: &str,
-) -> Result<()> {
-    if !control.is_closed() && drop_scratch(control, info, schema).await.is_ok() {
-        return Ok(());
-    }
-    let fresh = connect(info, &SessionSettings::default()).await?;
-    drop_scratch(&fresh, info, schema).await
 }
 
 /// A progress bar on a terminal, one line per step otherwise (json or not:

@@ -7,10 +7,10 @@
 //! client owns one session opened through `connect` (application_name,
 //! statement_timeout, lock_timeout).
 
-use super::bench_pool::{BindValue, cancel};
-use super::{ConnInfo, SessionSettings, connect};
+use super::bench_pool::BindValue;
+use super::{ConnInfo, SessionSettings, connect, scratch};
+use crate::advisor::spec::quote_always;
 use anyhow::{Context, Result};
-use std::time::Duration;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{FromSql, ToSql, Type};
 use tokio_postgres::{Client, Statement};
@@ -29,7 +29,6 @@ const PGSS_SQL: &str = include_str!("sql/bench_cache_pgss.sql");
 const BEGIN_READ_ONLY_SQL: &str = "BEGIN READ ONLY";
 const BEGIN_SNAPSHOT_SQL: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 const COMMIT_SQL: &str = "COMMIT";
-const ROLLBACK_SQL: &str = "ROLLBACK";
 
 /// A fresh scratch schema name: `pgadvisor_cache_<pid>_<random>`.
 pub fn scratch_schema_name() -> String {
@@ -38,10 +37,6 @@ pub fn scratch_schema_name() -> String {
         std::process::id(),
         fastrand::u32(..)
     )
-}
-
-fn quote_ident(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
 }
 
 /// What the scratch schema holds.
@@ -66,12 +61,11 @@ fn render(template: &str, schema: &str, keys: u32) -> String {
     // A million rows load in a few seconds; allow a minute plus one second
     // per 10,000 keys before the server gives up.
     let timeout_ms = 60_000u64 + u64::from(keys) / 10;
-    template
-        .replace("{schema}", &quote_ident(schema))
-        .replace("{keys}", &keys.to_string())
-        .replace("{timeout_ms}", &timeout_ms.to_string())
-        .trim()
-        .to_string()
+    scratch::render(
+        &template.replace("{keys}", &keys.to_string()),
+        schema,
+        timeout_ms,
+    )
 }
 
 /// Creates and fills the scratch schema in one transaction, then vacuums
@@ -85,59 +79,28 @@ pub async fn create_scratch(
     keys: u32,
     interrupted: impl std::future::Future<Output = ()>,
 ) -> Result<()> {
-    let target = info.display_url();
     let create = match kind {
         ScratchKind::Items => render(SCRATCH_CREATE_SQL, schema, keys),
         ScratchKind::Versions => render(VERSIONS_CREATE_SQL, schema, keys),
     };
     let vacuum = render(SCRATCH_VACUUM_SQL, schema, keys).replace("{table}", kind.table());
-    let work = async {
-        if let Err(e) = client.batch_execute(&create).await {
-            // A failed multi-statement transaction stays open until rolled back.
-            let _ = client.batch_execute(ROLLBACK_SQL).await;
-            return Err(anyhow::Error::new(e).context(format!(
-                "cannot create the scratch schema {schema} on {target} (bench-cache needs CREATE on the database for it)"
-            )));
-        }
-        client
-            .batch_execute(&vacuum)
-            .await
-            .with_context(|| format!("cannot vacuum the scratch schema {schema} on {target}"))
-    };
-    tokio::pin!(work);
-    tokio::pin!(interrupted);
-    tokio::select! {
-        r = &mut work => r,
-        () = &mut interrupted => {
-            cancel(client, info).await;
-            let _ = tokio::time::timeout(Duration::from_secs(10), work).await;
-            anyhow::bail!("interrupted while creating the scratch schema")
-        }
-    }
+    scratch::create(
+        client,
+        info,
+        schema,
+        &create,
+        &vacuum,
+        "bench-cache needs CREATE on the database for it",
+        interrupted,
+    )
+    .await
 }
 
-/// Drops the scratch schema (and everything in it) if it exists.
-pub async fn drop_scratch(client: &Client, info: &ConnInfo, schema: &str) -> Result<()> {
-    client
-        .batch_execute(&render(SCRATCH_DROP_SQL, schema, 0))
-        .await
-        .with_context(|| {
-            format!(
-                "cannot drop the scratch schema {schema} on {}: drop it by hand with DROP SCHEMA {} CASCADE",
-                info.display_url(),
-                quote_ident(schema)
-            )
-        })
-}
-
-/// Drops the scratch schema on `control`, or on a new session when that
-/// one is gone (the server restarted, the session was terminated).
+/// Drops the scratch schema (and everything in it) if it exists, on a new
+/// session when `client` is gone (the server restarted, the session was
+/// terminated).
 pub async fn drop_scratch_anyway(client: &Client, info: &ConnInfo, schema: &str) -> Result<()> {
-    if !client.is_closed() && drop_scratch(client, info, schema).await.is_ok() {
-        return Ok(());
-    }
-    let fresh = connect(info, &SessionSettings::default()).await?;
-    drop_scratch(&fresh, info, schema).await
+    scratch::drop_anyway(client, info, schema, &render(SCRATCH_DROP_SQL, schema, 0)).await
 }
 
 /// A logged statement with its logged parameter values, as a trace key
@@ -410,7 +373,7 @@ pub async fn scratch_counters(
     };
     let sql = PGSS_SQL.trim().replace("{view}", view);
     let rows = client
-        .query(&sql, &[&quote_ident(schema)])
+        .query(&sql, &[&quote_always(schema)])
         .await
         .context("cannot read pg_stat_statements")?;
     let mut out = ScratchCounters::default();

@@ -7,9 +7,10 @@
 //! workload itself runs comes from the user (script or log) or from the
 //! built-in scripts in sql/.
 
-use super::ConnInfo;
 use super::connect::driver_config;
 use super::tls::client_config;
+use super::{ConnInfo, scratch};
+use crate::advisor::spec::quote_always;
 use crate::bench::pool::cap::Slots;
 use anyhow::{Context, Result};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};
@@ -47,10 +48,6 @@ pub fn scratch_schema_name() -> String {
         std::process::id(),
         fastrand::u32(..)
     )
-}
-
-fn quote_ident(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
 }
 
 /// The server and the connection limits that apply to this role here.
@@ -109,10 +106,11 @@ fn scratch_sql(template: &str, schema: &str, scale: u32) -> String {
     // Loading 100,000 rows takes well under a second; allow a minute plus
     // twenty seconds per unit of scale before the server gives up.
     let timeout_ms = 60_000u64 + 20_000 * u64::from(scale);
-    template
-        .replace("{schema}", &quote_ident(schema))
-        .replace("{scale}", &scale.to_string())
-        .replace("{timeout_ms}", &timeout_ms.to_string())
+    scratch::render(
+        &template.replace("{scale}", &scale.to_string()),
+        schema,
+        timeout_ms,
+    )
 }
 
 /// Creates and fills the scratch schema in one transaction, then vacuums it.
@@ -125,35 +123,16 @@ pub async fn create_scratch(
     scale: u32,
     interrupted: impl std::future::Future<Output = ()>,
 ) -> Result<()> {
-    let target = info.display_url();
-    let create = scratch_sql(SCRATCH_CREATE_SQL, schema, scale);
-    let vacuum = scratch_sql(SCRATCH_VACUUM_SQL, schema, scale);
-    let work = async {
-        if let Err(e) = client.batch_execute(&create).await {
-            // A failed multi-statement transaction leaves the session in an
-            // aborted block until it is rolled back.
-            let _ = client.batch_execute(ROLLBACK_SQL).await;
-            return Err(anyhow::Error::new(e).context(format!(
-                "cannot create the scratch schema {schema} on {target} (the built-in workloads need CREATE on the database; a --script or a workload file needs none)"
-            )));
-        }
-        client
-            .batch_execute(&vacuum)
-            .await
-            .with_context(|| format!("cannot vacuum the scratch schema {schema} on {target}"))
-    };
-    tokio::pin!(work);
-    tokio::pin!(interrupted);
-    tokio::select! {
-        r = &mut work => r,
-        () = &mut interrupted => {
-            cancel(client, info).await;
-            // The statement ends with an error now; wait for it so that the
-            // session is free for the drop that follows.
-            let _ = tokio::time::timeout(Duration::from_secs(10), work).await;
-            anyhow::bail!("interrupted while creating the scratch schema")
-        }
-    }
+    scratch::create(
+        client,
+        info,
+        schema,
+        &scratch_sql(SCRATCH_CREATE_SQL, schema, scale),
+        &scratch_sql(SCRATCH_VACUUM_SQL, schema, scale),
+        "the built-in workloads need CREATE on the database; a --script or a workload file needs none",
+        interrupted,
+    )
+    .await
 }
 
 /// Sends a cancel request for whatever `client` is running.
@@ -170,18 +149,16 @@ pub async fn cancel(client: &Client, info: &ConnInfo) {
     };
 }
 
-/// Drops the scratch schema (and everything in it) if it exists.
+/// Drops the scratch schema (and everything in it) if it exists, on a new
+/// session when `client` is gone.
 pub async fn drop_scratch(client: &Client, info: &ConnInfo, schema: &str) -> Result<()> {
-    client
-        .batch_execute(&scratch_sql(SCRATCH_DROP_SQL, schema, 1))
-        .await
-        .with_context(|| {
-            format!(
-                "cannot drop the scratch schema {schema} on {}: drop it by hand with DROP SCHEMA {} CASCADE",
-                info.display_url(),
-                quote_ident(schema)
-            )
-        })
+    scratch::drop_anyway(
+        client,
+        info,
+        schema,
+        &scratch_sql(SCRATCH_DROP_SQL, schema, 1),
+    )
+    .await
 }
 
 /// Committed and rolled-back transactions of this database so far.
@@ -249,7 +226,7 @@ impl BenchSession {
             self.lock_timeout.as_millis()
         );
         if let Some(schema) = &self.search_path {
-            sql.push_str(&format!("; SET search_path = {}", quote_ident(schema)));
+            sql.push_str(&format!("; SET search_path = {}", quote_always(schema)));
         }
         if self.read_only {
             sql.push_str("; SET default_transaction_read_only = on");

@@ -14,6 +14,7 @@ pub mod health;
 pub mod monitor;
 pub mod pg_stat_statements;
 pub mod pgpass;
+pub mod scratch;
 pub mod server_host;
 pub mod tls;
 pub mod whatif;

@@ -5,7 +5,9 @@
 //! plan cannot smuggle SQL in; Ctrl-C cancels the build and cleans up; and
 //! the --verify-drops check really rolls its DROP back.
 
-use crate::util::{TestDb, block_on, exec, pgadvisor, run, stderr, stdout, temp_file, try_exec};
+use crate::util::{
+    TestDb, block_on, exec, interrupt, pgadvisor, run, stderr, stdout, temp_file, try_exec,
+};
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Child, Output, Stdio};
@@ -191,15 +193,6 @@ fn wait_for_exit(mut child: Child, limit: Duration) -> Output {
         }
         std::thread::sleep(Duration::from_millis(25));
     }
-}
-
-/// SIGINT to one process (what Ctrl-C sends), through kill(1).
-fn interrupt(child: &Child) {
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success(), "kill -INT {} failed", child.id());
 }
 
 fn spawn_apply(db: &TestDb, plan: &Path, extra: &[&str]) -> Child {

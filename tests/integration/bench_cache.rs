@@ -9,10 +9,12 @@
 //! that goes away mid-run an error after the partial report; --plot writes
 //! an SVG; usage errors exit 2.
 
-use crate::util::{TestDb, exec, log_fixture, pgadvisor, query_i64, run, stderr, temp_file};
+use crate::util::{
+    TestDb, drain_into, exec, interrupt, json_of, log_fixture, poll, query_i64, read_until, run,
+    spawn_capturing, stderr, temp_file, u,
+};
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Stdio};
+use std::io::{BufRead, BufReader};
 use std::time::Duration;
 
 const SCRATCH_LEFT: &str =
@@ -46,15 +48,6 @@ fn redis_keys(pattern: &str) -> u64 {
         }
         cursor = next;
     }
-}
-
-fn json_of(out: &std::process::Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr: {}", stderr(out)))
-}
-
-fn u(v: &Value) -> u64 {
-    v.as_u64().unwrap_or_else(|| panic!("not an integer: {v}"))
 }
 
 fn f(v: &Value) -> f64 {
@@ -288,53 +281,12 @@ fn live_runs_of_every_strategy_add_up_and_clean_up() {
     assert_eq!(query_i64(&db, SCRATCH_LEFT), 0);
 }
 
-/// Reads stderr lines until one contains `marker`, returning them all.
-fn wait_for(lines: &mut impl Iterator<Item = std::io::Result<String>>, marker: &str) -> String {
-    let mut log = String::new();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        log.push_str(&line);
-        log.push('\n');
-        if line.contains(marker) {
-            return log;
-        }
-    }
-    panic!("{marker:?} never came: {log}");
-}
-
-/// Whether `check` turns true within 10 s (asked every 100 ms).
-fn poll(mut check: impl FnMut() -> bool) -> bool {
-    for _ in 0..100 {
-        if check() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    false
-}
-
-fn spawn(args: &[&str]) -> (Child, std::thread::JoinHandle<String>) {
-    let mut child = pgadvisor()
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("pgadvisor starts");
-    let mut stdout = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        stdout.read_to_string(&mut s).unwrap();
-        s
-    });
-    (child, reader)
-}
-
 #[test]
 fn writes_invalidate_move_versions_and_count_stale_reads() {
     let db = TestDb::new();
     exec(&db, "CREATE EXTENSION pg_stat_statements");
     let redis = redis_url();
-    let (mut child, reader) = spawn(&[
+    let (mut child, reader) = spawn_capturing(&[
         "bench-cache",
         "-d",
         &db.url,
@@ -358,7 +310,7 @@ fn writes_invalidate_move_versions_and_count_stale_reads() {
         "0.2",
     ]);
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let log = wait_for(&mut lines, "run 1/3:");
+    let log = read_until(&mut lines, "run 1/3:");
     let schema = log
         .lines()
         .find_map(|l| l.split("creating the scratch schema ").nth(1))
@@ -505,7 +457,7 @@ fn db_reads_per_read(r: &Value) -> f64 {
 fn ctrl_c_mid_run_removes_the_redis_keys_and_the_schema() {
     let db = TestDb::new();
     let redis = redis_url();
-    let (mut child, reader) = spawn(&[
+    let (mut child, reader) = spawn_capturing(&[
         "bench-cache",
         "-d",
         &db.url,
@@ -526,21 +478,14 @@ fn ctrl_c_mid_run_removes_the_redis_keys_and_the_schema() {
     ]);
     let pattern = format!("pgadvisor:bench:{}:*", child.id());
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut log = wait_for(&mut lines, "run 1/1:");
+    let mut log = read_until(&mut lines, "run 1/1:");
     assert!(
         poll(|| redis_keys(&pattern) > 0),
         "Redis holds the run's keys mid-run: {log}"
     );
     assert_eq!(query_i64(&db, SCRATCH_LEFT), 1, "{log}");
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    for line in lines {
-        log.push_str(&line.unwrap());
-        log.push('\n');
-    }
+    interrupt(&child);
+    drain_into(lines, &mut log);
     let status = child.wait().unwrap();
     let out = reader.join().unwrap();
     assert_eq!(status.code(), Some(130), "{log}\n{out}");
@@ -587,7 +532,7 @@ fn an_unreachable_redis_is_a_clear_error_without_its_password() {
 #[test]
 fn a_database_that_goes_away_mid_run_is_a_clear_error_with_the_partial_results() {
     let db = TestDb::new();
-    let (mut child, reader) = spawn(&[
+    let (mut child, reader) = spawn_capturing(&[
         "bench-cache",
         "-d",
         &db.url,
@@ -605,7 +550,7 @@ fn a_database_that_goes_away_mid_run_is_a_clear_error_with_the_partial_results()
         "none",
     ]);
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut log = wait_for(&mut lines, "run 1/1:");
+    let mut log = read_until(&mut lines, "run 1/1:");
     // Let it read for a while, then end every session it holds here.
     std::thread::sleep(Duration::from_millis(500));
     let ended = query_i64(
@@ -617,10 +562,7 @@ fn a_database_that_goes_away_mid_run_is_a_clear_error_with_the_partial_results()
         ),
     );
     assert!(ended > 0, "no session of the run to end: {log}");
-    for line in lines {
-        log.push_str(&line.unwrap());
-        log.push('\n');
-    }
+    drain_into(lines, &mut log);
     let status = child.wait().unwrap();
     let out = reader.join().unwrap();
     assert_eq!(status.code(), Some(1), "{log}\n{out}");

@@ -7,11 +7,10 @@
 //! open loop counts latency from when each request was due.
 
 use crate::util::{
-    TestDb, admin_client, block_on, exec, pgadvisor, query_i64, run, stderr, temp_file,
+    TestDb, admin_client, block_on, drain_into, exec, interrupt, json_of, query_i64, read_until,
+    run, spawn_capturing, stderr, temp_file, u,
 };
-use serde_json::Value;
-use std::io::{BufRead, BufReader, Read};
-use std::process::Stdio;
+use std::io::{BufRead, BufReader};
 
 const SCRATCH_LEFT: &str =
     "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'pgadvisor\\_bench\\_%'";
@@ -28,15 +27,6 @@ fn bench(db: &TestDb, extra: &[&str]) -> std::process::Output {
     ];
     args.extend_from_slice(extra);
     run(&args)
-}
-
-fn json_of(out: &std::process::Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr: {}", stderr(out)))
-}
-
-fn u(v: &Value) -> u64 {
-    v.as_u64().unwrap_or_else(|| panic!("not an integer: {v}"))
 }
 
 #[test]
@@ -153,53 +143,27 @@ fn sweep_reports_every_step_recommends_plots_and_drops_its_schema() {
 #[test]
 fn ctrl_c_prints_the_steps_so_far_exits_130_and_drops_the_schema() {
     let db = TestDb::new();
-    let mut child = pgadvisor()
-        .args([
-            "bench-pool",
-            "-d",
-            &db.url,
-            "--sizes",
-            "1,2,3,4",
-            "--duration",
-            "1s",
-            "--warmup",
-            "0s",
-            "--clients",
-            "4",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("pgadvisor starts");
-    let mut stdout = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        stdout.read_to_string(&mut s).unwrap();
-        s
-    });
+    let (mut child, reader) = spawn_capturing(&[
+        "bench-pool",
+        "-d",
+        &db.url,
+        "--sizes",
+        "1,2,3,4",
+        "--duration",
+        "1s",
+        "--warmup",
+        "0s",
+        "--clients",
+        "4",
+    ]);
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut log = String::new();
     // After the first step, during the second one: the schema exists.
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        log.push_str(&line);
-        log.push('\n');
-        if line.contains("step 2/4:") {
-            break;
-        }
-    }
+    let mut log = read_until(&mut lines, "step 2/4:");
     assert!(log.contains("step 1/4 done"), "{log}");
     assert_eq!(query_i64(&db, SCRATCH_LEFT), 1, "{log}");
     std::thread::sleep(std::time::Duration::from_millis(300));
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    for line in lines {
-        log.push_str(&line.unwrap());
-        log.push('\n');
-    }
+    interrupt(&child);
+    drain_into(lines, &mut log);
     let status = child.wait().unwrap();
     let out = reader.join().unwrap();
     assert_eq!(status.code(), Some(130), "{log}\n{out}");

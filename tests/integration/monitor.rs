@@ -6,7 +6,9 @@
 //! test's own load (and the monitor's one or two queries per sample)
 //! moves the counters read.
 
-use crate::util::{TestDb, admin_client, block_on, exec, pgadvisor, stderr, stdout, url_with_db};
+use crate::util::{
+    TestDb, admin_client, block_on, exec, interrupt, pgadvisor, stderr, stdout, url_with_db,
+};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Output, Stdio};
@@ -548,11 +550,7 @@ fn ctrl_c_ends_cleanly_after_complete_lines() {
     let mut run = spawn_monitor(&db.url, &["--interval", "200ms", "--format", "jsonl"]);
     run.next_line(Duration::from_secs(15));
     run.next_line(Duration::from_secs(15));
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &run.child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
+    interrupt(&run.child);
     let (status, lines, err) = run.finish(Duration::from_secs(10));
     assert_eq!(status.code(), Some(0), "{err}");
     assert!(lines.len() >= 2, "{lines:?}");

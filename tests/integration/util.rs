@@ -216,3 +216,77 @@ pub fn temp_file(suffix: &str, text: &str) -> tempfile::NamedTempFile {
     std::io::Write::write_all(&mut file, text.as_bytes()).expect("write temp file");
     file
 }
+
+/// stdout parsed as JSON, failing the test with stderr when it is not.
+pub fn json_of(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr: {}", stderr(out)))
+}
+
+/// A JSON number that must be a non-negative integer.
+pub fn u(v: &serde_json::Value) -> u64 {
+    v.as_u64().unwrap_or_else(|| panic!("not an integer: {v}"))
+}
+
+/// SIGINT to one process (what Ctrl-C sends), through kill(1).
+pub fn interrupt(child: &std::process::Child) {
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill -INT {} failed", child.id());
+}
+
+/// pgadvisor started with stdout and stderr piped; stdout is read to its
+/// end on a thread (joined for the text), stderr is left to the caller.
+pub fn spawn_capturing(args: &[&str]) -> (std::process::Child, std::thread::JoinHandle<String>) {
+    let mut child = pgadvisor()
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("pgadvisor starts");
+    let mut out = child.stdout.take().expect("piped stdout");
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut out, &mut s).expect("stdout reads");
+        s
+    });
+    (child, reader)
+}
+
+/// Reads lines until one contains `marker`, returning them all.
+pub fn read_until(
+    lines: &mut impl Iterator<Item = std::io::Result<String>>,
+    marker: &str,
+) -> String {
+    let mut log = String::new();
+    for line in lines.by_ref() {
+        let line = line.expect("line reads");
+        log.push_str(&line);
+        log.push('\n');
+        if line.contains(marker) {
+            return log;
+        }
+    }
+    panic!("{marker:?} never came: {log}");
+}
+
+/// Appends the remaining lines to `log`.
+pub fn drain_into(lines: impl Iterator<Item = std::io::Result<String>>, log: &mut String) {
+    for line in lines {
+        log.push_str(&line.expect("line reads"));
+        log.push('\n');
+    }
+}
+
+/// Whether `check` turns true within 10 s (asked every 100 ms).
+pub fn poll(mut check: impl FnMut() -> bool) -> bool {
+    for _ in 0..100 {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    false
+}
