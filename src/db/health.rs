@@ -39,10 +39,7 @@ pub async fn gather(client: &Client, machine: Machine) -> Result<Gathered> {
         superuser: role_row.get("is_superuser"),
         read_all_stats: role_row.get::<_, bool>("is_superuser")
             || role_row.get::<_, bool>("read_all_stats"),
-        read_all_settings: role_row.get::<_, bool>("is_superuser")
-            || role_row.get::<_, bool>("read_all_settings"),
         database: role_row.get("database_name"),
-        server_version_num: role_row.get("server_version_num"),
     };
     let stats_reset_age_s: Option<f64> = role_row.get("stats_reset_age_s");
 
@@ -123,8 +120,6 @@ pub async fn gather(client: &Client, machine: Machine) -> Result<Gathered> {
             name: r.get(0),
             xid_age: r.get(1),
             mxid_age: r.get(2),
-            blks_hit: r.get::<_, Option<i64>>(3).unwrap_or(0),
-            blks_read: r.get::<_, Option<i64>>(4).unwrap_or(0),
         })
         .collect();
 
@@ -191,7 +186,6 @@ fn table_from_row(row: &Row) -> TableHealth {
         ),
         relpages: row.get("relpages"),
         reltuples: row.get("reltuples"),
-        size_bytes: row.get("size_bytes"),
         fillfactor: row.get("fillfactor"),
         autovacuum_enabled: row.get("autovacuum_enabled"),
         xid_age: row.get("xid_age"),
@@ -238,9 +232,6 @@ fn index_from_row(row: &Row) -> IndexHealth {
         } else {
             None
         },
-        key_columns,
-        idx_blks_read: counter(row, "idx_blks_read"),
-        idx_blks_hit: counter(row, "idx_blks_hit"),
         being_built: row.get("being_built"),
     }
 }

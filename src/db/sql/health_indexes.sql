@@ -22,7 +22,6 @@ SELECT n.nspname::text AS schema_name,
           JOIN pg_stats st ON st.schemaname = n.nspname AND st.tablename = c.relname
                           AND st.attname = a.attname AND NOT st.inherited
          WHERE k.attnum > 0)::float8 AS key_width,
-       io.idx_blks_read::int8, io.idx_blks_hit::int8,
        EXISTS (SELECT 1 FROM pg_stat_progress_create_index p
                 WHERE p.index_relid = i.indexrelid) AS being_built
 FROM pg_index i
@@ -30,7 +29,6 @@ JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_am am ON am.oid = ic.relam
 JOIN pg_class c ON c.oid = i.indrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
-LEFT JOIN pg_statio_all_indexes io ON io.indexrelid = i.indexrelid
 WHERE ic.relkind = 'i'
   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
   AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'

@@ -6,7 +6,6 @@ SELECT n.nspname::text AS schema_name,
        c.relname::text AS table_name,
        c.relpages::int8 AS relpages,
        c.reltuples::float8 AS reltuples,
-       pg_relation_size(c.oid)::int8 AS size_bytes,
        coalesce((SELECT substring(o FROM '^fillfactor=(\d+)$')::int4
                    FROM unnest(c.reloptions) AS o
                   WHERE o LIKE 'fillfactor=%'), 100) AS fillfactor,

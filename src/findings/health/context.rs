@@ -34,10 +34,7 @@ pub struct RoleInfo {
     pub superuser: bool,
     /// Member of pg_read_all_stats (pg_monitor is): sees every session.
     pub read_all_stats: bool,
-    /// Member of pg_read_all_settings (pg_monitor is).
-    pub read_all_settings: bool,
     pub database: String,
-    pub server_version_num: i32,
 }
 
 /// One table or materialized view.
@@ -47,7 +44,6 @@ pub struct TableHealth {
     pub relpages: i64,
     /// pg_class.reltuples; -1 when never vacuumed or analyzed.
     pub reltuples: f64,
-    pub size_bytes: i64,
     /// Percent (10–100).
     pub fillfactor: i32,
     pub autovacuum_enabled: bool,
@@ -88,9 +84,6 @@ pub struct IndexHealth {
     /// Estimated bytes of key data per entry; `None` for expression keys
     /// or when statistics are missing or unreadable.
     pub key_width: Option<f64>,
-    pub key_columns: i32,
-    pub idx_blks_read: i64,
-    pub idx_blks_hit: i64,
     /// A CREATE INDEX (CONCURRENTLY) is running on it right now.
     pub being_built: bool,
 }
@@ -132,8 +125,6 @@ pub struct DatabaseAge {
     pub name: String,
     pub xid_age: i64,
     pub mxid_age: i64,
-    pub blks_hit: i64,
-    pub blks_read: i64,
 }
 
 #[derive(Clone, Debug, Default)]

@@ -97,7 +97,6 @@ mod tests {
             reltuples: 10_000_000.0,
             fillfactor: 90,
             key_width: Some(8.0),
-            key_columns: 1,
             ..IndexHealth::default()
         }
     }
