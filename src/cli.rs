@@ -560,10 +560,10 @@ pub struct BenchPoolArgs {
     #[arg(long, default_value_t = 1, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub instances: u32,
 
-    /// Load threads at most (default: twice this machine's cores; a step
-    /// uses no more than its pool size). Each runs its own runtime with its
-    /// share of the pool's connections and of the clients, as pgbench -j;
-    /// 1 gives one pool shared by all clients.
+    /// Load threads (at most one per connection; default: one per
+    /// connection up to 8 per core, then 8 connections per thread). Each
+    /// runs its own runtime with its share of the pool's connections and of
+    /// the clients, as pgbench -j; 1 gives one pool shared by all clients.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub client_threads: Option<u32>,
 

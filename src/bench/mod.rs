@@ -1,10 +1,9 @@
 //! Load runs against a live database and what is learned from them:
-//! `pool` drives bench-pool's load (pools, client tasks, scripts, replay,
-//! sweep), `stats` is pure (confidence intervals, histograms, USL fit,
-//! knee, recommendation), `report` turns its measurements into the report
-//! data; `cache` is bench-cache's.
+//! `pool` is bench-pool's (pools, client tasks, scripts, replay, sweep, and
+//! the report its measurements become), `stats` is pure (confidence
+//! intervals, histograms, USL fit, knee, recommendation); `cache` is
+//! bench-cache's.
 
 pub mod cache;
 pub mod pool;
-pub mod report;
 pub mod stats;

@@ -5,11 +5,11 @@
 
 use crate::bench::pool::cap::{auto_sizes, clip_sizes, connection_cap};
 use crate::bench::pool::cpu::client_cores;
+use crate::bench::pool::report::{ConfigInfo, ReportInput, TargetInfo, WorkloadInfo, build_report};
 use crate::bench::pool::runner::{LoadMode, RunConfig, StepOutcome, Target};
 use crate::bench::pool::script::{Script, SqlKind, parse_script};
 use crate::bench::pool::workload::{Item, LoadWorkload, ReplaySummary, replay};
 use crate::bench::pool::{PlannedStep, Stop, Sweep, SweepProgress, plan, run_sweep};
-use crate::bench::report::{ConfigInfo, ReportInput, TargetInfo, WorkloadInfo, build_report};
 use crate::bench::stats::batch::batch_seconds;
 use crate::bench::stats::hist::summarize;
 use crate::cli::{BenchPoolArgs, BuiltinWorkload, PoolSizes, TableOrJson};
@@ -157,9 +157,9 @@ pub async fn run(args: BenchPoolArgs) -> Result<ExitCode> {
     let local = is_local(&info);
     let client_cores = client_cores();
     // Load threads as pgbench -j, each with its own runtime, share of the
-    // pool and clients (see runner::split): up to twice the cores, so that a
-    // small pool gets one thread per connection, as pgbench -j N does.
-    let client_threads = args.client_threads.unwrap_or(2 * client_cores) as usize;
+    // pool and clients (see runner::split); given, or per pool size by
+    // runner::load_threads.
+    let client_threads = args.client_threads.map(|n| n as usize);
     let server_cores = match (args.server_cores, local) {
         (Some(n), _) => (n, "given"),
         (None, true) => (client_cores, "local"),
@@ -193,6 +193,7 @@ pub async fn run(args: BenchPoolArgs) -> Result<ExitCode> {
         seed,
         sample_every: Duration::from_millis(100),
         threads: client_threads,
+        cores: client_cores as usize,
     };
     let steps = plan(&sizes, args.repeats, seed);
     let progress = Progress::new(json, &steps, args.duration);

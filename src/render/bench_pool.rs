@@ -3,7 +3,7 @@
 //! warnings), JSON (schema_version 1, docs/json.md) for scripts.
 
 use super::table::{fmt_ms, new_table};
-use crate::bench::report::{BenchPoolReport, StepReport};
+use crate::bench::pool::report::{BenchPoolReport, StepReport};
 use crate::bench::stats::hist::LatencySummary;
 use std::io::Write;
 

@@ -3,7 +3,7 @@
 //! pool size on a log scale (the sweep's sizes are geometric), with the
 //! recommendation and the knee marked. Drawn with plotters' SVG backend.
 
-use crate::bench::report::BenchPoolReport;
+use crate::bench::pool::report::BenchPoolReport;
 use anyhow::{Result, anyhow};
 use plotters::prelude::*;
 

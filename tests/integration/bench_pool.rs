@@ -4,7 +4,8 @@
 //! prints the steps so far and exits 130); pool sizes above the connection
 //! cap are clipped; scripts with \set run with bind parameters; a workload
 //! replay refuses writes without --allow-writes and runs them with it; an
-//! open loop counts latency from when each request was due.
+//! open loop counts latency from when each request was due;
+//! --client-threads sets the load threads, at most one per connection.
 
 use crate::util::{
     TestDb, admin_client, block_on, drain_into, exec, interrupt, json_of, query_i64, read_until,
@@ -63,6 +64,7 @@ fn sweep_reports_every_step_recommends_plots_and_drops_its_schema() {
     let schema = doc["workload"]["scratch_schema"].as_str().unwrap();
     assert!(schema.starts_with("pgadvisor_bench_"), "{schema}");
 
+    assert!(doc["config"]["client_threads"].is_null());
     let steps = doc["steps"].as_array().unwrap();
     assert_eq!(steps.len(), 6, "one step per size × repeat");
     let mut pairs: Vec<(u64, u64)> = steps
@@ -80,6 +82,8 @@ fn sweep_reports_every_step_recommends_plots_and_drops_its_schema() {
         assert_eq!(u(&s["errors"]), 0, "{s}");
         assert_eq!(u(&s["timeouts"]), 0, "{s}");
         assert_eq!(u(&s["clients"]), 8);
+        // By default small pools get one load thread per connection.
+        assert_eq!(u(&s["threads"]), u(&s["pool_size"]), "{s}");
         let l = &s["latency_us"];
         assert!(u(&l["p50"]) <= u(&l["p90"]) && u(&l["p90"]) <= u(&l["p99"]));
         assert!(u(&l["p99"]) <= u(&l["p999"]) && u(&l["p999"]) <= u(&l["max"]));
@@ -498,4 +502,33 @@ fn an_open_loop_counts_latency_from_the_scheduled_start() {
     assert!(u(&step["unsent"]) > 100, "{step}");
     assert!(step["tps"].as_f64().unwrap() < 150.0, "{step}");
     assert!(step["littles_law_ratio"].is_null());
+}
+
+#[test]
+fn client_threads_caps_the_load_threads_at_one_per_connection() {
+    let db = TestDb::new();
+    let out = bench(
+        &db,
+        &[
+            "--sizes",
+            "1,3",
+            "--clients",
+            "6",
+            "--client-threads",
+            "2",
+            "--duration",
+            "1s",
+            "--warmup",
+            "0s",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc = json_of(&out);
+    assert_eq!(u(&doc["config"]["client_threads"]), 2);
+    for s in doc["steps"].as_array().unwrap() {
+        let expected = if u(&s["pool_size"]) == 1 { 1 } else { 2 };
+        assert_eq!(u(&s["threads"]), expected, "{s}");
+        assert_eq!(u(&s["errors"]) + u(&s["timeouts"]), 0, "{s}");
+        assert!(s["tps"].as_f64().unwrap() > 50.0, "{s}");
+    }
 }

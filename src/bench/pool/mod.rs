@@ -5,6 +5,7 @@
 
 pub mod cap;
 pub mod cpu;
+pub mod report;
 pub mod runner;
 pub mod script;
 pub mod workload;

@@ -3,15 +3,15 @@
 //! pooled, the USL fit and the knee, the recommendation and the warnings.
 //! Built from raw step measurements by a pure function.
 
-use super::pool::runner::StepOutcome;
-use super::pool::workload::ReplaySummary;
-use super::stats::batch::{Interval, batch_means};
-use super::stats::hist::{LatencySummary, merge, new_histogram, summarize};
-use super::stats::knee::kneedle;
-use super::stats::recommend::{
+use super::runner::StepOutcome;
+use super::workload::ReplaySummary;
+use crate::bench::stats::batch::{Interval, batch_means};
+use crate::bench::stats::hist::{LatencySummary, merge, new_histogram, summarize};
+use crate::bench::stats::knee::kneedle;
+use crate::bench::stats::recommend::{
     Context, Recommendation, RuleOfThumb, SizePoint, recommend, rule_of_thumb,
 };
-use super::stats::usl::{UslFit, fit};
+use crate::bench::stats::usl::{UslFit, fit};
 use serde::Serialize;
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -95,9 +95,9 @@ pub struct ConfigInfo {
     pub sample_every_ms: u64,
     /// Cores of the machine running pgadvisor.
     pub client_cores: u32,
-    /// Load threads at most (--client-threads); a step uses fewer when its
-    /// pool or its clients are fewer.
-    pub client_threads: usize,
+    /// Load threads as given (--client-threads; a step uses fewer when its
+    /// pool or its clients are fewer); `None` when chosen per pool size.
+    pub client_threads: Option<usize>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -158,7 +158,8 @@ pub struct WaitEvent {
 pub struct ClientCpu {
     /// CPU seconds per wall second (1.0 = one core busy).
     pub cores_used: f64,
-    /// `cores_used` over the step's load threads.
+    /// `cores_used` over the cores the load could use: its threads, at
+    /// most this machine's cores.
     pub share: f64,
     /// share ≥ 0.8.
     pub saturated: bool,
@@ -237,7 +238,7 @@ fn round_interval(i: Option<Interval>) -> Option<Interval> {
     })
 }
 
-fn step_report(order: usize, repeat: u32, s: &StepOutcome) -> StepReport {
+fn step_report(order: usize, repeat: u32, s: &StepOutcome, client_cores: u32) -> StepReport {
     let secs = s.duration.as_secs_f64();
     let transactions: u64 = s.batches.iter().sum();
     let tps = transactions as f64 / secs;
@@ -247,7 +248,9 @@ fn step_report(order: usize, repeat: u32, s: &StepOutcome) -> StepReport {
     } else {
         s.cpu.as_secs_f64() / s.wall.as_secs_f64()
     };
-    let share = cores_used / s.threads.max(1) as f64;
+    // The load can use at most one core per thread and all the cores.
+    let usable = s.threads.min(client_cores.max(1) as usize).max(1);
+    let share = cores_used / usable as f64;
     let total_waits: u64 = s.waits.events.values().sum();
     let mut wait_events: Vec<WaitEvent> = s
         .waits
@@ -317,7 +320,7 @@ pub fn build_report(input: ReportInput, steps: &[(usize, u32, StepOutcome)]) -> 
     let mut notes = input.notes;
     let mut step_reports: Vec<StepReport> = steps
         .iter()
-        .map(|(order, repeat, s)| step_report(*order, *repeat, s))
+        .map(|(order, repeat, s)| step_report(*order, *repeat, s, client_cores))
         .collect();
     step_reports.sort_by_key(|s| (s.pool_size, s.repeat));
 
@@ -398,7 +401,7 @@ pub fn build_report(input: ReportInput, steps: &[(usize, u32, StepOutcome)]) -> 
             .map(|s| s.client_cpu.cores_used)
             .fold(0.0, f64::max);
         warnings.push(format!(
-            "the load generator used up to {worst:.2} cores, ≥ {:.0} % of its load threads, at pool size {}: it, not the server, may have set the pace there (more --client-threads may help)",
+            "the load generator used up to {worst:.2} cores, ≥ {:.0} % of the cores its load threads could use, at pool size {}: it, not the server, may have set the pace there",
             CLIENT_CPU_LIMIT * 100.0,
             list(&saturated)
         ));
@@ -455,7 +458,7 @@ pub fn build_report(input: ReportInput, steps: &[(usize, u32, StepOutcome)]) -> 
             .sum::<f64>()
             / step_reports.len() as f64;
         notes.push(format!(
-            "pgadvisor and the server share this machine: the load generator used {mean_cores:.2} of its {client_cores} cores on average ({:.0} % of its load threads), which the server could not use",
+            "pgadvisor and the server share this machine: the load generator used {mean_cores:.2} of its {client_cores} cores on average ({:.0} % of what its load threads could use), which the server could not use",
             mean_share * 100.0
         ));
     }
@@ -482,7 +485,7 @@ pub fn build_report(input: ReportInput, steps: &[(usize, u32, StepOutcome)]) -> 
         r.rationale.push(
             "lowers confidence: the run was interrupted, not every size was measured".to_string(),
         );
-        r.confidence = super::stats::recommend::Confidence::Low;
+        r.confidence = crate::bench::stats::recommend::Confidence::Low;
     }
     let (cores, source) = input.server_cores;
     BenchPoolReport {

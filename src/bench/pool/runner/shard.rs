@@ -1,0 +1,275 @@
+//! A load thread: its own single-threaded runtime and deadpool pool with
+//! its share of the step's connections and clients, filled and prepared
+//! before the common start, closed cleanly at the end.
+
+use super::super::Stop;
+use super::super::workload::LoadWorkload;
+use super::RunConfig;
+use super::task::{Schedule, StepShared, TaskOut, client_task};
+use crate::db::ConnInfo;
+use crate::db::bench_pool::{BenchSession, build_pool};
+use anyhow::{Context, Result};
+use deadpool_postgres::{Object, Pool, PoolError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Fills the pool to `size` sessions and prepares every statement on each,
+/// so that the measured window sees neither connects nor parses. Errors
+/// here (no connection, a statement that does not prepare) end the run.
+async fn prefill(pool: &Pool, size: usize, sql: &[String], target: &str) -> Result<()> {
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..size {
+        let pool = pool.clone();
+        let sql = sql.to_vec();
+        set.spawn(async move {
+            let client = pool.get().await.map_err(|e| match e {
+                PoolError::Backend(e) => anyhow::Error::new(e),
+                other => anyhow::anyhow!("{other}"),
+            })?;
+            for text in &sql {
+                client.prepare_cached(text).await.map_err(|e| {
+                    let message = match e.as_db_error() {
+                        Some(db) => db.message().to_string(),
+                        None => e.to_string(),
+                    };
+                    anyhow::anyhow!("the statement {text:?} does not prepare: {message}")
+                })?;
+            }
+            // Held until every task has its own session.
+            Ok::<Object, anyhow::Error>(client)
+        });
+    }
+    let mut held = Vec::with_capacity(size);
+    while let Some(r) = set.join_next().await {
+        let client = r
+            .context("a pool task failed")?
+            .with_context(|| format!("cannot open the pool's sessions on {target}"))?;
+        held.push(client);
+    }
+    drop(held);
+    Ok(())
+}
+
+/// Connections a load thread serves once there are more connections than
+/// threads worth running (see `load_threads`).
+const CONNECTIONS_PER_THREAD: usize = 8;
+/// Threads per core worth running, one per connection, before connections
+/// are packed `CONNECTIONS_PER_THREAD` to a thread.
+const THREADS_PER_CORE: usize = 8;
+
+/// Load threads for a step of `size` connections. Given (`explicit`): that
+/// many, at most one per connection. Otherwise one thread per connection,
+/// as `pgbench -j` = `-c`, while that is at most 8 per core; beyond, 8
+/// connections per thread (at least 2 threads per core). Why, measured on
+/// the 2-vCPU bench machine (docs/performance.md): a thread serving 2 to 4
+/// connections cost 10-20 % of the throughput at 8 and 16 connections (the
+/// server process a request wakes often preempts the thread that still
+/// has other connections' replies to handle), while at 32 connections 32
+/// threads spent 50 % more CPU per transaction than 4 threads of 8.
+pub fn load_threads(size: u32, cores: usize, explicit: Option<usize>) -> usize {
+    let size = size.max(1) as usize;
+    if let Some(n) = explicit {
+        return n.clamp(1, size);
+    }
+    let cores = cores.max(1);
+    if size <= THREADS_PER_CORE * cores {
+        size
+    } else {
+        size.div_ceil(CONNECTIONS_PER_THREAD).max(2 * cores)
+    }
+}
+
+/// How a step's pool and clients are split over the load threads: each
+/// thread runs a single-threaded runtime with its own share of the pool's
+/// connections and of the clients (pgbench's `-j`). One shared pool behind
+/// a work-stealing runtime cost up to 40 % of the throughput at low
+/// concurrency on the bench machine (a reply was often handled by another
+/// worker than the one that sent the request, and waking it is dear in a
+/// VM); per-thread pools keep each connection, its driver and its clients
+/// on one thread. `(pool size, clients)` per thread, pool sizes differing by
+/// at most one and clients in proportion.
+pub fn split(size: u32, clients: usize, threads: usize) -> Vec<(u32, usize)> {
+    let n = threads.max(1).min(size.max(1) as usize).min(clients.max(1));
+    let mut out = Vec::with_capacity(n);
+    let mut given_clients = 0usize;
+    let mut given_size = 0u32;
+    for i in 0..n {
+        let share = size / n as u32 + u32::from((i as u32) < size % n as u32);
+        given_size += share;
+        // Clients follow the pool shares; rounding leftovers go last.
+        let upto = if i + 1 == n {
+            clients
+        } else {
+            (clients as u64 * u64::from(given_size) / u64::from(size.max(1))) as usize
+        };
+        out.push((share, upto - given_clients));
+        given_clients = upto;
+    }
+    out
+}
+
+/// What one load thread did.
+#[derive(Default)]
+pub(super) struct ShardOut {
+    pub(super) outs: Vec<TaskOut>,
+    pub(super) abandoned: usize,
+}
+
+/// One load thread's part of a step.
+pub(super) struct ShardJob {
+    pub(super) info: ConnInfo,
+    pub(super) session: BenchSession,
+    pub(super) workload: Arc<LoadWorkload>,
+    pub(super) pool_size: u32,
+    pub(super) clients: usize,
+    pub(super) first_client: usize,
+    pub(super) sql: Vec<String>,
+    pub(super) cfg: RunConfig,
+    pub(super) stop: Arc<Stop>,
+    pub(super) schedule: Option<Arc<Schedule>>,
+    pub(super) seed: u64,
+}
+
+/// Runs on the load thread's own runtime: builds and fills its pool, says
+/// ready, waits for the common start, runs its clients, closes its pool.
+async fn shard_main(
+    job: ShardJob,
+    ready: tokio::sync::oneshot::Sender<Result<()>>,
+    go: tokio::sync::oneshot::Receiver<Option<Instant>>,
+) -> ShardOut {
+    let display = job.info.display_url();
+    let built = build_pool(
+        &job.info,
+        &job.session,
+        job.pool_size as usize,
+        job.cfg.wait_timeout,
+    );
+    let (pool, drivers) = match built {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return ShardOut::default();
+        }
+    };
+    let filled = prefill(&pool, job.pool_size as usize, &job.sql, &display).await;
+    let failed = filled.is_err();
+    let _ = ready.send(filled);
+    let start = match go.await {
+        Ok(Some(start)) if !failed => start,
+        _ => {
+            pool.close();
+            drop(pool);
+            drivers.finish(Duration::from_secs(2)).await;
+            return ShardOut::default();
+        }
+    };
+    let shared = Arc::new(StepShared {
+        workload: job.workload.clone(),
+        pool: pool.clone(),
+        stop: job.stop.clone(),
+        start,
+        deadline: start + job.cfg.duration,
+        batch_ns: job.cfg.batch.as_nanos().max(1) as u64,
+        n_batches: (job.cfg.duration.as_nanos() / job.cfg.batch.as_nanos().max(1)).max(1) as usize,
+        scale: job.cfg.scale,
+        seed: job.seed,
+        schedule: job.schedule.clone(),
+        wait_timeout: job.cfg.wait_timeout,
+        create_timeout: job
+            .info
+            .connect_timeout()
+            .unwrap_or(Duration::from_secs(30)),
+    });
+    let mut set = tokio::task::JoinSet::new();
+    for id in job.first_client..job.first_client + job.clients {
+        set.spawn(client_task(id, shared.clone()));
+    }
+    // Every request is bounded by the pool wait and the statement timeout;
+    // past this, a task is stuck and is aborted.
+    let hard_deadline =
+        shared.deadline + job.cfg.wait_timeout + job.cfg.statement_timeout + Duration::from_secs(5);
+    let mut out = ShardOut::default();
+    loop {
+        match tokio::time::timeout_at(hard_deadline.into(), set.join_next()).await {
+            Ok(None) => break,
+            Ok(Some(Ok(o))) => out.outs.push(o),
+            Ok(Some(Err(_))) => out.abandoned += 1,
+            Err(_) => {
+                out.abandoned += set.len();
+                set.abort_all();
+                while set.join_next().await.is_some() {}
+                break;
+            }
+        }
+    }
+    drop(shared);
+    pool.close();
+    drop(pool);
+    drivers.finish(Duration::from_secs(2)).await;
+    out
+}
+
+/// Starts one load thread with a single-threaded runtime.
+pub(super) fn spawn_shard(
+    index: usize,
+    job: ShardJob,
+    ready: tokio::sync::oneshot::Sender<Result<()>>,
+    go: tokio::sync::oneshot::Receiver<Option<Instant>>,
+    done: tokio::sync::oneshot::Sender<ShardOut>,
+) -> Result<()> {
+    std::thread::Builder::new()
+        .name(format!("pgadvisor-load-{index}"))
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ =
+                        ready
+                            .send(Err(anyhow::Error::new(e)
+                                .context("cannot start a load thread's runtime")));
+                    return;
+                }
+            };
+            let out = runtime.block_on(shard_main(job, ready, go));
+            let _ = done.send(out);
+        })
+        .context("cannot start a load thread")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{load_threads, split};
+
+    #[test]
+    fn one_thread_per_connection_then_eight_connections_per_thread() {
+        assert_eq!(load_threads(1, 2, None), 1);
+        assert_eq!(load_threads(16, 2, None), 16);
+        assert_eq!(load_threads(17, 2, None), 4);
+        assert_eq!(load_threads(32, 2, None), 4);
+        assert_eq!(load_threads(100, 2, None), 13);
+        assert_eq!(load_threads(64, 16, None), 64);
+        assert_eq!(load_threads(200, 16, None), 32);
+        assert_eq!(load_threads(8, 2, Some(3)), 3);
+        assert_eq!(load_threads(2, 2, Some(64)), 2);
+    }
+
+    #[test]
+    fn pools_and_clients_are_split_over_the_threads() {
+        assert_eq!(split(1, 4, 2), vec![(1, 4)]);
+        assert_eq!(split(2, 2, 2), vec![(1, 1), (1, 1)]);
+        assert_eq!(split(5, 20, 2), vec![(3, 12), (2, 8)]);
+        assert_eq!(split(32, 128, 2), vec![(16, 64), (16, 64)]);
+        assert_eq!(split(8, 3, 4), vec![(3, 1), (3, 1), (2, 1)]);
+        assert_eq!(split(4, 4, 1), vec![(4, 4)]);
+        for (size, clients, threads) in [(7, 9, 3), (16, 5, 8), (3, 100, 2)] {
+            let parts = split(size, clients, threads);
+            assert_eq!(parts.iter().map(|p| p.0).sum::<u32>(), size);
+            assert_eq!(parts.iter().map(|p| p.1).sum::<usize>(), clients);
+            assert!(parts.iter().all(|p| p.0 >= 1));
+        }
+    }
+}
