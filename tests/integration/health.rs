@@ -1,10 +1,12 @@
 //! `analyze` health findings on the real server: each condition provoked
 //! in a fresh database (duplicate, unused and invalid indexes, a NOT VALID
 //! constraint, a table bloated by mass updates, dead rows, a sequence near
-//! its limit, a session idle in a transaction, a blocked lock), found by
-//! the CLI; none of them on a clean database; a pg_monitor role.
+//! its limit, a session idle in a transaction, a blocked lock; a long
+//! statement, a table read by sequential scans, statistics gone stale, a
+//! table never vacuumed), found by the CLI; none of the first set on a
+//! clean database; a pg_monitor role.
 
-use crate::util::{TestDb, exec, run, stderr, try_exec, url_with_db};
+use crate::util::{TestDb, exec, poll, query_i64, run, stderr, try_exec, url_with_db};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -349,4 +351,109 @@ fn a_pg_monitor_role_runs_every_check_and_is_told_what_it_cannot_see() {
         "{notes}"
     );
     assert!(findings(&doc, "sequence-exhaustion").is_empty());
+}
+
+#[test]
+fn a_long_statement_seq_scans_stale_statistics_and_a_missed_vacuum_are_found() {
+    let db = TestDb::new();
+    // Autovacuum off for these tables, so that nothing tidies them up
+    // between the provocation and the look.
+    exec(
+        &db,
+        "CREATE TABLE scanned (id int, v int) WITH (autovacuum_enabled = false);
+         INSERT INTO scanned SELECT g, g FROM generate_series(1, 2000) g;
+         CREATE TABLE drifted (id int, v int) WITH (autovacuum_enabled = false);
+         INSERT INTO drifted SELECT g, g FROM generate_series(1, 2000) g;",
+    );
+    exec(&db, "VACUUM scanned");
+    exec(&db, "ANALYZE drifted");
+    exec(&db, &"SELECT count(*) FROM scanned;".repeat(120));
+    exec(&db, "UPDATE drifted SET v = v + 1");
+    // A backend reports its table counters when it ends: wait for them.
+    assert!(poll(|| {
+        query_i64(
+        &db,
+        "SELECT ((SELECT seq_scan FROM pg_stat_user_tables WHERE relname = 'scanned') >= 120
+             AND (SELECT n_mod_since_analyze FROM pg_stat_user_tables WHERE relname = 'drifted') >= 2000
+             AND (SELECT n_ins_since_vacuum FROM pg_stat_user_tables WHERE relname = 'drifted') >= 2000
+           )::int::int8"
+    ) == 1
+    }));
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = db.url.clone();
+    let sleeper_pid: i32 = runtime.block_on(async {
+        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        let pid: i32 = client
+            .query_one("SELECT pg_backend_pid()", &[])
+            .await
+            .unwrap()
+            .get(0);
+        tokio::spawn(async move {
+            // Cancelled below; the error is expected.
+            let _ = client.batch_execute("SELECT pg_sleep(60)").await;
+        });
+        pid
+    });
+    assert!(poll(|| query_i64(
+        &db,
+        &format!(
+            "SELECT count(*) FROM pg_stat_activity WHERE pid = {sleeper_pid} AND state = 'active'
+               AND now() - query_start > interval '1 second'"
+        )
+    ) == 1));
+
+    let doc = health(
+        &db.url,
+        &[
+            "--threshold",
+            "long-running-query.min_seconds=1",
+            "--threshold",
+            "seq-scan-heavy-table.min_rows=1000",
+            "--threshold",
+            "vacuum-overdue.min_changes=1000",
+        ],
+    );
+    exec(&db, &format!("SELECT pg_cancel_backend({sleeper_pid})"));
+
+    let long = findings(&doc, "long-running-query");
+    assert_eq!(long.len(), 1, "{}", doc["health"]);
+    assert_eq!(long[0]["evidence"]["pid"], sleeper_pid);
+    assert!(long[0]["evidence"]["running_s"].as_f64().unwrap() >= 1.0);
+    assert_eq!(
+        long[0]["fix_sql"],
+        format!("SELECT pg_cancel_backend({sleeper_pid});")
+    );
+
+    let seq = findings(&doc, "seq-scan-heavy-table");
+    assert_eq!(seq.len(), 1, "{}", doc["health"]);
+    assert_eq!(seq[0]["relation"], "public.scanned");
+    assert!(seq[0]["evidence"]["seq_scans"].as_f64().unwrap() >= 120.0);
+
+    let stale: Vec<_> = findings(&doc, "stale-statistics")
+        .into_iter()
+        .filter(|f| f["relation"] == "public.drifted")
+        .collect();
+    assert_eq!(stale.len(), 1, "{}", doc["health"]);
+    assert_eq!(stale[0]["fix_sql"], "ANALYZE \"public\".\"drifted\";");
+    assert!(stale[0]["evidence"]["changed_share"].as_f64().unwrap() >= 0.99);
+
+    // drifted was never vacuumed; scanned was, just now.
+    let overdue: Vec<_> = findings(&doc, "vacuum-overdue")
+        .iter()
+        .map(|f| f["relation"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        overdue,
+        vec!["public.drifted".to_string()],
+        "{}",
+        doc["health"]
+    );
 }
