@@ -5,7 +5,8 @@
 //! cap are clipped; scripts with \set run with bind parameters; a workload
 //! replay refuses writes without --allow-writes and runs them with it; an
 //! open loop counts latency from when each request was due;
-//! --client-threads sets the load threads, at most one per connection.
+//! --client-threads sets the load threads, at most one per connection; a
+//! client whose thread's share of the pool is busy borrows a free one.
 
 use crate::util::{
     TestDb, admin_client, block_on, drain_into, exec, interrupt, json_of, query_i64, read_until,
@@ -531,4 +532,58 @@ fn client_threads_caps_the_load_threads_at_one_per_connection() {
         assert_eq!(u(&s["errors"]) + u(&s["timeouts"]), 0, "{s}");
         assert!(s["tps"].as_f64().unwrap() > 50.0, "{s}");
     }
+}
+
+#[test]
+fn a_client_whose_share_of_the_pool_is_busy_borrows_a_free_connection() {
+    let db = TestDb::new();
+    // Two load threads with one connection and four clients each; 20 ms
+    // requests due 40 times a second keep about one connection busy, so a
+    // request often finds its own thread's connection taken while the
+    // other thread's is free — one shared pool would hand it that one.
+    let script = temp_file(".sql", "SELECT pg_sleep(0.02);\n");
+    let open = bench(
+        &db,
+        &[
+            "--script",
+            script.path().to_str().unwrap(),
+            "--sizes",
+            "2",
+            "--clients",
+            "8",
+            "--client-threads",
+            "2",
+            "--rate",
+            "40",
+            "--duration",
+            "2s",
+            "--warmup",
+            "0s",
+        ],
+    );
+    assert!(open.status.success(), "{}", stderr(&open));
+    let step = &json_of(&open)["steps"][0];
+    assert_eq!(u(&step["threads"]), 2, "{step}");
+    assert!(u(&step["borrowed"]) > 0, "{step}");
+    assert_eq!(u(&step["errors"]) + u(&step["timeouts"]), 0, "{step}");
+
+    // One client per connection: each always finds its own free.
+    let closed = bench(
+        &db,
+        &[
+            "--sizes",
+            "2",
+            "--clients",
+            "2",
+            "--duration",
+            "1s",
+            "--warmup",
+            "0s",
+        ],
+    );
+    assert!(closed.status.success(), "{}", stderr(&closed));
+    let step = &json_of(&closed)["steps"][0];
+    assert_eq!(u(&step["threads"]), 2, "{step}");
+    assert_eq!(u(&step["borrowed"]), 0, "{step}");
+    assert!(step["tps"].as_f64().unwrap() > 50.0, "{step}");
 }

@@ -125,6 +125,8 @@ pub struct StepReport {
     pub timeouts: u64,
     /// Open loop: requests due in the window that never started.
     pub unsent: u64,
+    /// Requests served by another load thread's share of the pool.
+    pub borrowed: u64,
     pub error_samples: Vec<String>,
     pub db: DbStep,
     pub client_cpu: ClientCpu,
@@ -281,6 +283,7 @@ fn step_report(order: usize, repeat: u32, s: &StepOutcome, client_cores: u32) ->
         errors: s.errors,
         timeouts: s.timeouts,
         unsent: s.unsent,
+        borrowed: s.borrowed,
         error_samples: s.error_samples.clone(),
         db: DbStep {
             commits: s.commits,

@@ -35,7 +35,7 @@ use crate::db::ConnInfo;
 use crate::db::bench_pool::{BenchSession, commits, sessions_open};
 use anyhow::Result;
 use hdrhistogram::Histogram;
-use shard::{ShardJob, spawn_shard};
+use shard::{Go, ShardJob, ShardsRunning, spawn_shard};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -106,6 +106,9 @@ pub struct StepOutcome {
     pub timeouts: u64,
     /// Open loop: requests due within the window that never started.
     pub unsent: u64,
+    /// Requests served by a connection of another load thread's share of
+    /// the pool (their own thread's share had none free).
+    pub borrowed: u64,
     /// The first few distinct error messages.
     pub error_samples: Vec<String>,
     /// Client tasks still running at the hard deadline (aborted).
@@ -167,6 +170,7 @@ pub async fn run_step(
         let (go_tx, go_rx) = tokio::sync::oneshot::channel();
         let (done_tx, done_rx) = tokio::sync::oneshot::channel();
         let job = ShardJob {
+            index: i,
             info: target.info.clone(),
             session: target.session.clone(),
             workload: workload.clone(),
@@ -180,22 +184,23 @@ pub async fn run_step(
             seed,
         };
         first_client += clients;
-        spawn_shard(i, job, ready_tx, go_rx, done_tx)?;
+        spawn_shard(job, ready_tx, go_rx, done_tx)?;
         readies.push(ready_rx);
         gos.push(go_tx);
         dones.push(done_rx);
     }
     // Every thread has its pool filled (or one failed, or Ctrl-C came).
     let mut failure: Option<anyhow::Error> = None;
+    let mut pools = Vec::with_capacity(readies.len());
     for ready in readies {
         let r = tokio::select! {
-            r = ready => r.unwrap_or_else(|_| Err(anyhow::anyhow!("a load thread ended early"))),
-            () = stop.wait() => Ok(()),
+            r = ready => Some(r.unwrap_or_else(|_| Err(anyhow::anyhow!("a load thread ended early")))),
+            () = stop.wait() => None,
         };
-        if let Err(e) = r
-            && failure.is_none()
-        {
-            failure = Some(e);
+        match r {
+            Some(Ok(pool)) => pools.push(pool),
+            Some(Err(e)) if failure.is_none() => failure = Some(e),
+            _ => {}
         }
     }
     if failure.is_some() || stop.is_set() {
@@ -222,9 +227,16 @@ pub async fn run_step(
     let cpu_before = process_cpu_time();
     // A short lead so that every task is waiting when the clock starts.
     let start = Instant::now() + Duration::from_millis(20);
+    let pools = Arc::new(pools);
+    let running = Arc::new(ShardsRunning::new(gos.len()));
     for go in gos {
-        let _ = go.send(Some(start));
+        let _ = go.send(Some(Go {
+            start,
+            pools: pools.clone(),
+            running: running.clone(),
+        }));
     }
+    drop(pools);
     let mut outs = Vec::with_capacity(cfg.clients);
     let mut abandoned = 0usize;
     let mut ticker = tokio::time::interval(Duration::from_millis(200));
@@ -281,6 +293,7 @@ pub async fn run_step(
         errors: 0,
         timeouts: 0,
         unsent,
+        borrowed: 0,
         error_samples: Vec::new(),
         abandoned,
         commits: commits_after - commits_before,
@@ -302,6 +315,7 @@ pub async fn run_step(
         step.errors += out.errors;
         step.timeouts += out.timeouts;
         step.unsent += out.unsent;
+        step.borrowed += out.borrowed;
         for m in out.error_samples {
             if step.error_samples.len() < ERROR_SAMPLES && !step.error_samples.contains(&m) {
                 step.error_samples.push(m);

@@ -11,6 +11,7 @@ use crate::db::bench_pool::{BenchSession, build_pool};
 use anyhow::{Context, Result};
 use deadpool_postgres::{Object, Pool, PoolError};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// Fills the pool to `size` sessions and prepares every statement on each,
@@ -117,6 +118,8 @@ pub(super) struct ShardOut {
 
 /// One load thread's part of a step.
 pub(super) struct ShardJob {
+    /// This thread's index (its pool's place in `Go::pools`).
+    pub(super) index: usize,
     pub(super) info: ConnInfo,
     pub(super) session: BenchSession,
     pub(super) workload: Arc<LoadWorkload>,
@@ -130,12 +133,54 @@ pub(super) struct ShardJob {
     pub(super) seed: u64,
 }
 
+/// The common start, sent to every load thread once all are ready.
+pub(super) struct Go {
+    pub(super) start: Instant,
+    /// Every thread's share of the pool, by thread index.
+    pub(super) pools: Arc<Vec<Pool>>,
+    pub(super) running: Arc<ShardsRunning>,
+}
+
+/// Load threads whose clients are still running. A thread keeps its
+/// runtime (and so the drivers of its connections) going until all are
+/// done, because another thread's client may be using one of them.
+pub(super) struct ShardsRunning {
+    remaining: AtomicUsize,
+    all_done: tokio::sync::Notify,
+}
+
+impl ShardsRunning {
+    pub(super) fn new(shards: usize) -> Self {
+        Self {
+            remaining: AtomicUsize::new(shards),
+            all_done: tokio::sync::Notify::new(),
+        }
+    }
+
+    /// This thread's clients are done; waits for the other threads' (at
+    /// most until `until`: a thread that died must not hang the rest).
+    async fn finish_and_wait(&self, until: Instant) {
+        // Registered before the count is read, so the last thread's
+        // notify_waiters cannot fall between the two.
+        let all_done = self.all_done.notified();
+        if self.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.all_done.notify_waiters();
+            return;
+        }
+        if self.remaining.load(Ordering::Acquire) == 0 {
+            return;
+        }
+        let _ = tokio::time::timeout_at(until.into(), all_done).await;
+    }
+}
+
 /// Runs on the load thread's own runtime: builds and fills its pool, says
-/// ready, waits for the common start, runs its clients, closes its pool.
+/// ready (handing out its pool), waits for the common start, runs its
+/// clients, waits for the other threads' clients, closes its pool.
 async fn shard_main(
     job: ShardJob,
-    ready: tokio::sync::oneshot::Sender<Result<()>>,
-    go: tokio::sync::oneshot::Receiver<Option<Instant>>,
+    ready: tokio::sync::oneshot::Sender<Result<Pool>>,
+    go: tokio::sync::oneshot::Receiver<Option<Go>>,
 ) -> ShardOut {
     let display = job.info.display_url();
     let built = build_pool(
@@ -153,9 +198,9 @@ async fn shard_main(
     };
     let filled = prefill(&pool, job.pool_size as usize, &job.sql, &display).await;
     let failed = filled.is_err();
-    let _ = ready.send(filled);
-    let start = match go.await {
-        Ok(Some(start)) if !failed => start,
+    let _ = ready.send(filled.map(|()| pool.clone()));
+    let go = match go.await {
+        Ok(Some(go)) if !failed => go,
         _ => {
             pool.close();
             drop(pool);
@@ -163,9 +208,11 @@ async fn shard_main(
             return ShardOut::default();
         }
     };
+    let start = go.start;
     let shared = Arc::new(StepShared {
         workload: job.workload.clone(),
-        pool: pool.clone(),
+        pools: go.pools.clone(),
+        own: job.index,
         stop: job.stop.clone(),
         start,
         deadline: start + job.cfg.duration,
@@ -203,6 +250,10 @@ async fn shard_main(
         }
     }
     drop(shared);
+    go.running
+        .finish_and_wait(hard_deadline + Duration::from_secs(5))
+        .await;
+    drop(go);
     pool.close();
     drop(pool);
     drivers.finish(Duration::from_secs(2)).await;
@@ -211,14 +262,13 @@ async fn shard_main(
 
 /// Starts one load thread with a single-threaded runtime.
 pub(super) fn spawn_shard(
-    index: usize,
     job: ShardJob,
-    ready: tokio::sync::oneshot::Sender<Result<()>>,
-    go: tokio::sync::oneshot::Receiver<Option<Instant>>,
+    ready: tokio::sync::oneshot::Sender<Result<Pool>>,
+    go: tokio::sync::oneshot::Receiver<Option<Go>>,
     done: tokio::sync::oneshot::Sender<ShardOut>,
 ) -> Result<()> {
     std::thread::Builder::new()
-        .name(format!("pgadvisor-load-{index}"))
+        .name(format!("pgadvisor-load-{}", job.index))
         .spawn(move || {
             let runtime = match tokio::runtime::Builder::new_current_thread()
                 .enable_all()

@@ -26,13 +26,18 @@ pub(super) struct TaskOut {
     pub(super) errors: u64,
     pub(super) timeouts: u64,
     pub(super) unsent: u64,
+    /// Requests served by a connection from another thread's share of the
+    /// pool (taken because this thread's had none free).
+    pub(super) borrowed: u64,
     pub(super) error_samples: Vec<String>,
 }
 
 /// Shared by the tasks of one step; read-only but for the schedule.
 pub(super) struct StepShared {
     pub(super) workload: Arc<LoadWorkload>,
-    pub(super) pool: Pool,
+    /// Every load thread's share of the pool; `own` is this thread's.
+    pub(super) pools: Arc<Vec<Pool>>,
+    pub(super) own: usize,
     pub(super) stop: Arc<Stop>,
     pub(super) start: Instant,
     pub(super) deadline: Instant,
@@ -180,6 +185,7 @@ impl TaskOut {
             errors: 0,
             timeouts: 0,
             unsent: 0,
+            borrowed: 0,
             error_samples: Vec::new(),
         }
     }
@@ -220,22 +226,42 @@ impl TaskOut {
     }
 }
 
+/// Where a checked-out connection came from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Source {
+    OwnShare,
+    /// Another load thread's share: its driver runs on that thread.
+    Borrowed,
+}
+
 /// A connection, or `Ok(None)` when the window closed while waiting for
-/// one (the request is abandoned, not failed). A free connection is taken
-/// without arming a timer (deadpool treats a zero wait as a try); only a
-/// request that has to wait gets one, bounded by the pool wait timeout or
-/// the end of the window, whichever is first.
-async fn checkout(shared: &StepShared, now: Instant) -> Result<Option<Object>, Failure> {
+/// one (the request is abandoned, not failed). A free connection of this
+/// thread's share of the pool is taken without arming a timer (deadpool
+/// treats a zero wait as a try); failing that, a free one of another
+/// thread's share — so that, as with one shared pool, no request waits
+/// while a connection it could use is idle; only then does the request
+/// wait for its own share, bounded by the pool wait timeout or the end of
+/// the window, whichever is first.
+async fn checkout(shared: &StepShared, now: Instant) -> Result<Option<(Object, Source)>, Failure> {
     let at_once = Timeouts {
         wait: Some(Duration::ZERO),
         create: Some(shared.create_timeout),
         recycle: None,
     };
-    match shared.pool.timeout_get(&at_once).await {
-        Ok(client) => return Ok(Some(client)),
+    let own = &shared.pools[shared.own];
+    match own.timeout_get(&at_once).await {
+        Ok(client) => return Ok(Some((client, Source::OwnShare))),
         Err(PoolError::Timeout(TimeoutType::Wait)) => {}
         Err(PoolError::Backend(e)) => return Err(classify_db(&e)),
         Err(other) => return Err(Failure::Error(other.to_string())),
+    }
+    let n = shared.pools.len();
+    for offset in 1..n {
+        let other = &shared.pools[(shared.own + offset) % n];
+        // Only a connection that is free now; errors belong to its thread.
+        if let Ok(client) = other.timeout_get(&at_once).await {
+            return Ok(Some((client, Source::Borrowed)));
+        }
     }
     let remaining = shared.deadline.saturating_duration_since(now);
     let window_first = remaining <= shared.wait_timeout;
@@ -244,8 +270,8 @@ async fn checkout(shared: &StepShared, now: Instant) -> Result<Option<Object>, F
         create: Some(shared.create_timeout),
         recycle: None,
     };
-    match shared.pool.timeout_get(&timeouts).await {
-        Ok(client) => Ok(Some(client)),
+    match own.timeout_get(&timeouts).await {
+        Ok(client) => Ok(Some((client, Source::OwnShare))),
         Err(PoolError::Timeout(TimeoutType::Wait)) if window_first => Ok(None),
         Err(PoolError::Timeout(TimeoutType::Wait)) => Err(Failure::Timeout(
             "no pooled connection free within the wait timeout".to_string(),
@@ -313,7 +339,12 @@ pub(super) async fn client_task(id: usize, shared: Arc<StepShared>) -> TaskOut {
                 }
                 break;
             }
-            Ok(Some(c)) => c,
+            Ok(Some((c, source))) => {
+                if source == Source::Borrowed {
+                    out.borrowed += 1;
+                }
+                c
+            }
             Err(f) => {
                 out.fail(f);
                 // A server that refuses connections must not be hammered in
