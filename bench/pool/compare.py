@@ -52,10 +52,11 @@ def run_pgbench(url, n, duration, log):
     cpu = children_cpu() - before
     with open(log, "w") as f:
         f.write(p.stdout + p.stderr)
-    if p.returncode != 0:
-        sys.exit(f"pgbench failed at N={n}: see {log}")
-    tps = float(re.search(r"^tps = ([0-9.]+) \(without", p.stdout, re.M).group(1))
-    done = int(re.search(r"actually processed: (\d+)", p.stdout).group(1))
+    tps = re.search(r"^tps = ([0-9.]+) \(without", p.stdout, re.M)
+    done = re.search(r"actually processed: (\d+)", p.stdout)
+    if p.returncode != 0 or not tps or not done:
+        sys.exit(f"pgbench failed or printed no tps at N={n}: see {log}")
+    tps, done = float(tps.group(1)), int(done.group(1))
     return tps, cpu / max(done, 1)
 
 

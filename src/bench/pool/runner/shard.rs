@@ -63,9 +63,9 @@ const THREADS_PER_CORE: usize = 8;
 /// as `pgbench -j` = `-c`, while that is at most 8 per core; beyond, 8
 /// connections per thread (at least 2 threads per core). Why, measured on
 /// the 2-vCPU bench machine (docs/performance.md): a thread serving 2 to 4
-/// connections cost 10-20 % of the throughput at 8 and 16 connections (the
-/// server process a request wakes often preempts the thread that still
-/// has other connections' replies to handle), while at 32 connections 32
+/// connections cost 4-17 % of the throughput at 8 and 16 connections (our
+/// reading, not proven: the server process a request wakes preempts the
+/// thread that still has other connections' replies to handle), while at 32 connections 32
 /// threads spent 50 % more CPU per transaction than 4 threads of 8.
 pub fn load_threads(size: u32, cores: usize, explicit: Option<usize>) -> usize {
     let size = size.max(1) as usize;
@@ -165,9 +165,6 @@ impl ShardsRunning {
         let all_done = self.all_done.notified();
         if self.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.all_done.notify_waiters();
-            return;
-        }
-        if self.remaining.load(Ordering::Acquire) == 0 {
             return;
         }
         let _ = tokio::time::timeout_at(until.into(), all_done).await;
