@@ -83,8 +83,11 @@ fn sweep_reports_every_step_recommends_plots_and_drops_its_schema() {
         assert_eq!(u(&s["errors"]), 0, "{s}");
         assert_eq!(u(&s["timeouts"]), 0, "{s}");
         assert_eq!(u(&s["clients"]), 8);
-        // By default small pools get one load thread per connection.
-        assert_eq!(u(&s["threads"]), u(&s["pool_size"]), "{s}");
+        // By default a pool of fewer than 4 connections per core gets one
+        // load thread per connection, a larger one a thread per core.
+        let (size, cores) = (u(&s["pool_size"]), u(&doc["config"]["client_cores"]));
+        let threads = if size < 4 * cores { size } else { cores };
+        assert_eq!(u(&s["threads"]), threads, "{s}");
         let l = &s["latency_us"];
         assert!(u(&l["p50"]) <= u(&l["p90"]) && u(&l["p90"]) <= u(&l["p99"]));
         assert!(u(&l["p99"]) <= u(&l["p999"]) && u(&l["p999"]) <= u(&l["max"]));

@@ -51,32 +51,31 @@ async fn prefill(pool: &Pool, size: usize, sql: &[String], target: &str) -> Resu
     Ok(())
 }
 
-/// Connections a load thread serves once there are more connections than
-/// threads worth running (see `load_threads`).
-const CONNECTIONS_PER_THREAD: usize = 8;
-/// Threads per core worth running, one per connection, before connections
-/// are packed `CONNECTIONS_PER_THREAD` to a thread.
-const THREADS_PER_CORE: usize = 8;
+/// Connections per core from which a step packs its connections onto one
+/// load thread per core instead of running one thread per connection.
+const PACK_FROM_CONNECTIONS_PER_CORE: usize = 4;
 
 /// Load threads for a step of `size` connections. Given (`explicit`): that
-/// many, at most one per connection. Otherwise one thread per connection,
-/// as `pgbench -j` = `-c`, while that is at most 8 per core; beyond, 8
-/// connections per thread (at least 2 threads per core). Why, measured on
-/// the 2-vCPU bench machine (docs/performance.md): a thread serving 2 to 4
-/// connections cost 4-17 % of the throughput at 8 and 16 connections (our
-/// reading, not proven: the server process a request wakes preempts the
-/// thread that still has other connections' replies to handle), while at 32 connections 32
-/// threads spent 50 % more CPU per transaction than 4 threads of 8.
+/// many, at most one per connection. Otherwise one thread per connection
+/// (as `pgbench -j` = `-c`) while there are fewer than 4 connections per
+/// core, and from 4 per core one thread per core, its connections' replies
+/// handled in batches. Why, measured in paired runs against pgbench on the
+/// 2-vCPU bench machine (docs/performance.md, session 5): one thread per
+/// core at 8, 12, 16 and 32 connections beat pgbench by 8-24 % (14-16 µs of
+/// client CPU per transaction against pgbench's 18-23), where a thread per
+/// connection only matched it; at 4 and 6 connections a thread per
+/// connection matched pgbench and a thread per core did not beat it;
+/// threads serving 2 connections each lost 7-10 % wherever tried.
 pub fn load_threads(size: u32, cores: usize, explicit: Option<usize>) -> usize {
     let size = size.max(1) as usize;
     if let Some(n) = explicit {
         return n.clamp(1, size);
     }
     let cores = cores.max(1);
-    if size <= THREADS_PER_CORE * cores {
+    if size < PACK_FROM_CONNECTIONS_PER_CORE * cores {
         size
     } else {
-        size.div_ceil(CONNECTIONS_PER_THREAD).max(2 * cores)
+        cores
     }
 }
 
@@ -292,14 +291,16 @@ mod tests {
     use super::{load_threads, split};
 
     #[test]
-    fn one_thread_per_connection_then_eight_connections_per_thread() {
+    fn one_thread_per_connection_then_one_per_core() {
         assert_eq!(load_threads(1, 2, None), 1);
-        assert_eq!(load_threads(16, 2, None), 16);
-        assert_eq!(load_threads(17, 2, None), 4);
-        assert_eq!(load_threads(32, 2, None), 4);
-        assert_eq!(load_threads(100, 2, None), 13);
-        assert_eq!(load_threads(64, 16, None), 64);
-        assert_eq!(load_threads(200, 16, None), 32);
+        assert_eq!(load_threads(7, 2, None), 7);
+        assert_eq!(load_threads(8, 2, None), 2);
+        assert_eq!(load_threads(32, 2, None), 2);
+        assert_eq!(load_threads(1000, 2, None), 2);
+        assert_eq!(load_threads(63, 16, None), 63);
+        assert_eq!(load_threads(64, 16, None), 16);
+        assert_eq!(load_threads(3, 1, None), 3);
+        assert_eq!(load_threads(4, 1, None), 1);
         assert_eq!(load_threads(8, 2, Some(3)), 3);
         assert_eq!(load_threads(2, 2, Some(64)), 2);
     }
