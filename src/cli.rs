@@ -561,7 +561,7 @@ pub struct BenchPoolArgs {
     pub instances: u32,
 
     /// Load threads (at most one per connection; default: one per
-    /// connection up to 8 per core, then 8 connections per thread). Each
+    /// connection below 4 connections per core, else one per core). Each
     /// runs its own runtime with its share of the pool's connections and of
     /// the clients, as pgbench -j; 1 gives one pool shared by all clients.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]

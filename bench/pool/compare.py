@@ -15,7 +15,9 @@ Usage: compare.py --url URL [--clients "1 2 4 8 16 32"] [--pairs 8]
                   [--out DIR] [--variant "LABEL=ARGS"]...
 Each --variant is a pgadvisor configuration (extra arguments) measured in
 the same rounds as pgbench, in rotating order; without one, pgadvisor runs
-with its defaults.
+with its defaults. pgadvisor runs its built-in select-only workload on its
+own scratch tables unless a variant gives `--script FILE` (run.sh uses that
+to run pgbench's select-only script on pgbench's own tables as well).
 The database at URL must already hold `pgbench -i -s SCALE` tables
 (run.sh prepares it). Prints a markdown table; raw outputs go to --out.
 """
@@ -63,8 +65,9 @@ def run_pgbench(url, n, duration, log):
 def run_pgadvisor(pgadvisor, url, n, duration, scale, extra, log):
     """-> (tps, client CPU seconds per transaction over the measured step)"""
     p = subprocess.run(
-        [pgadvisor, "bench-pool", "-d", url, "--builtin", "select-only",
-         "--scale", str(scale), "--sizes", str(n), "--clients", str(n),
+        [pgadvisor, "bench-pool", "-d", url]
+        + ([] if "--script" in extra else ["--builtin", "select-only"])
+        + ["--scale", str(scale), "--sizes", str(n), "--clients", str(n),
          "--duration", f"{duration}s", "--warmup", "0s", "--format", "json"]
         + extra,
         capture_output=True, text=True)
