@@ -65,7 +65,7 @@ const PACK_FROM_CONNECTIONS_PER_CORE: usize = 4;
 /// client CPU per transaction against pgbench's 18-23), where a thread per
 /// connection only matched it; at 4 and 6 connections a thread per
 /// connection matched pgbench and a thread per core did not beat it;
-/// threads serving 2 connections each lost 7-10 % wherever tried.
+/// threads serving 2 connections each lost 8-10 % wherever tried (4 and 6).
 pub fn load_threads(size: u32, cores: usize, explicit: Option<usize>) -> usize {
     let size = size.max(1) as usize;
     if let Some(n) = explicit {
