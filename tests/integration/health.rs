@@ -3,8 +3,9 @@
 //! constraint, a table bloated by mass updates, dead rows, a sequence near
 //! its limit, a session idle in a transaction, a blocked lock; a long
 //! statement, a table read by sequential scans, statistics gone stale, a
-//! table never vacuumed), found by the CLI; none of the first set on a
-//! clean database; a pg_monitor role.
+//! table never vacuumed; an index left mostly empty by a mass delete),
+//! found by the CLI; none of the first set on a clean database; a
+//! pg_monitor role.
 
 use crate::util::{TestDb, exec, poll, query_i64, run, stderr, try_exec, url_with_db};
 use serde_json::Value;
@@ -453,6 +454,54 @@ fn a_long_statement_seq_scans_stale_statistics_and_a_missed_vacuum_are_found() {
     assert_eq!(
         overdue,
         vec!["public.drifted".to_string()],
+        "{}",
+        doc["health"]
+    );
+}
+
+#[test]
+fn an_index_left_mostly_empty_by_a_mass_delete_is_bloated_and_a_fresh_one_is_not() {
+    let db = TestDb::new();
+    // 200,000 int keys fill ~550 leaf pages; deleting nine keys in ten
+    // and vacuuming leaves every leaf page a tenth full (VACUUM only frees
+    // pages that are wholly empty), so the index keeps its size while its
+    // entries need ~60 pages. `fresh` holds the survivors' count, indexed
+    // after loading: nothing wasted.
+    exec(
+        &db,
+        "CREATE TABLE shrunk (k int) WITH (autovacuum_enabled = false);
+         INSERT INTO shrunk SELECT g FROM generate_series(1, 200000) g;
+         CREATE INDEX shrunk_k_idx ON shrunk (k);
+         DELETE FROM shrunk WHERE k % 10 <> 0;
+         CREATE TABLE fresh (k int) WITH (autovacuum_enabled = false);
+         INSERT INTO fresh SELECT g FROM generate_series(1, 20000) g;
+         CREATE INDEX fresh_k_idx ON fresh (k);",
+    );
+    exec(&db, "VACUUM ANALYZE shrunk");
+    exec(&db, "VACUUM ANALYZE fresh");
+
+    let doc = health(&db.url, &["--threshold", "index-bloat.min_wasted_mb=1"]);
+    let bloated = findings(&doc, "index-bloat");
+    assert_eq!(bloated.len(), 1, "{}", doc["health"]);
+    let f = bloated[0];
+    assert_eq!(f["relation"], "public.shrunk_k_idx");
+    assert_eq!(f["evidence"]["table"], "public.shrunk");
+    let share = f["evidence"]["wasted_share"].as_f64().unwrap();
+    assert!(share > 0.8, "nine entries in ten are gone: {share}");
+    let size = f["evidence"]["size_bytes"].as_f64().unwrap();
+    let expected = f["evidence"]["expected_bytes"].as_f64().unwrap();
+    assert!(size > 4_000_000.0 && expected < 800_000.0, "{f}");
+    assert_eq!(
+        f["fix_sql"],
+        "REINDEX INDEX CONCURRENTLY \"public\".\"shrunk_k_idx\";"
+    );
+
+    // After the fix it suggests, nothing is found.
+    exec(&db, "REINDEX INDEX CONCURRENTLY shrunk_k_idx");
+    exec(&db, "ANALYZE shrunk");
+    let doc = health(&db.url, &["--threshold", "index-bloat.min_wasted_mb=1"]);
+    assert!(
+        findings(&doc, "index-bloat").is_empty(),
         "{}",
         doc["health"]
     );
