@@ -3,7 +3,8 @@
 //! constraint, a table bloated by mass updates, dead rows, a sequence near
 //! its limit, a session idle in a transaction, a blocked lock; a long
 //! statement, a table read by sequential scans, statistics gone stale, a
-//! table never vacuumed; an index left mostly empty by a mass delete),
+//! table never vacuumed; an index left mostly empty by a mass delete;
+//! table reads that missed shared_buffers),
 //! found by the CLI; none of the first set on a clean database; a
 //! pg_monitor role.
 
@@ -502,6 +503,57 @@ fn an_index_left_mostly_empty_by_a_mass_delete_is_bloated_and_a_fresh_one_is_not
     let doc = health(&db.url, &["--threshold", "index-bloat.min_wasted_mb=1"]);
     assert!(
         findings(&doc, "index-bloat").is_empty(),
+        "{}",
+        doc["health"]
+    );
+}
+
+#[test]
+fn table_reads_that_missed_shared_buffers_are_found_until_hits_outweigh_them() {
+    let db = TestDb::new();
+    // CREATE TABLE AS writes through a bulk-insert buffer: pg_statio
+    // counts each of the ~1,700 pages it adds as a block read and almost
+    // no hits, so the database's table hit ratio starts near zero.
+    exec(
+        &db,
+        "CREATE TABLE cold WITH (autovacuum_enabled = false) AS
+           SELECT g AS id, repeat('c', 100) AS pad FROM generate_series(1, 100000) g",
+    );
+    let pages = query_i64(&db, "SELECT pg_relation_size('cold') / 8192");
+    assert!(poll(|| query_i64(
+        &db,
+        "SELECT coalesce(heap_blks_read, 0) FROM pg_statio_user_tables WHERE relname = 'cold'"
+    ) >= pages));
+    let small = ["--threshold", "cache-hit-ratio.min_blocks=1000"];
+
+    let doc = health(&db.url, &small);
+    let found = findings(&doc, "cache-hit-ratio");
+    assert_eq!(found.len(), 1, "{}", doc["health"]);
+    let e = &found[0]["evidence"];
+    assert_eq!(e["kind"], "table");
+    assert!(e["hit_ratio"].as_f64().unwrap() < 0.5, "{e}");
+    assert!(e["blocks_read"].as_f64().unwrap() >= pages as f64, "{e}");
+    assert!(
+        e["most_read"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("public.cold ("),
+        "{e}"
+    );
+    assert!(e["shared_buffers_bytes"].as_f64().unwrap() > 0.0, "{e}");
+
+    // Scanned again and again from shared_buffers (the table is far
+    // smaller than them), the hits outweigh the reads — even if the first
+    // scan read every page again — and the ratio passes 0.99: no finding.
+    exec(&db, &"SELECT count(*) FROM cold;".repeat(600));
+    assert!(poll(|| query_i64(
+        &db,
+        "SELECT (heap_blks_hit >= 100 * heap_blks_read)::int::int8
+           FROM pg_statio_user_tables WHERE relname = 'cold'"
+    ) == 1));
+    let doc = health(&db.url, &small);
+    assert!(
+        findings(&doc, "cache-hit-ratio").is_empty(),
         "{}",
         doc["health"]
     );
