@@ -4,7 +4,8 @@
 //! its limit, a session idle in a transaction, a blocked lock; a long
 //! statement, a table read by sequential scans, statistics gone stale, a
 //! table never vacuumed; an index left mostly empty by a mass delete;
-//! table reads that missed shared_buffers),
+//! table reads that missed shared_buffers; maintenance switches turned
+//! off for the database),
 //! found by the CLI; none of the first set on a clean database; a
 //! pg_monitor role.
 
@@ -554,6 +555,71 @@ fn table_reads_that_missed_shared_buffers_are_found_until_hits_outweigh_them() {
     let doc = health(&db.url, &small);
     assert!(
         findings(&doc, "cache-hit-ratio").is_empty(),
+        "{}",
+        doc["health"]
+    );
+}
+
+#[test]
+fn maintenance_switches_are_read_from_the_server_as_the_database_sees_them() {
+    let db = TestDb::new();
+    // track_io_timing and track_counts can be set per database (the
+    // sessions analyze opens pick them up); autovacuum only server-wide,
+    // so it is checked against whatever this server runs with.
+    exec(
+        &db,
+        &format!(
+            "ALTER DATABASE \"{0}\" SET track_io_timing = off;
+             ALTER DATABASE \"{0}\" SET track_counts = off",
+            db.name
+        ),
+    );
+    let setting = |doc: &Value, name: &str| -> Vec<Value> {
+        findings(doc, "settings-maintenance")
+            .into_iter()
+            .filter(|f| f["evidence"]["setting"] == name)
+            .cloned()
+            .collect()
+    };
+    let autovacuum_off = query_i64(
+        &db,
+        "SELECT (current_setting('autovacuum') = 'off')::int::int8",
+    ) == 1;
+
+    let doc = health(&db.url, &[]);
+    let io = setting(&doc, "track_io_timing");
+    assert_eq!(io.len(), 1, "{}", doc["health"]);
+    assert_eq!(io[0]["severity"], "info");
+    assert_eq!(
+        io[0]["fix_sql"],
+        "ALTER SYSTEM SET track_io_timing = on; SELECT pg_reload_conf();"
+    );
+    let counts = setting(&doc, "track_counts");
+    assert_eq!(counts.len(), 1, "{}", doc["health"]);
+    assert_eq!(counts[0]["severity"], "critical");
+    assert_eq!(
+        setting(&doc, "autovacuum").len(),
+        usize::from(autovacuum_off),
+        "{}",
+        doc["health"]
+    );
+
+    exec(
+        &db,
+        &format!(
+            "ALTER DATABASE \"{0}\" SET track_io_timing = on;
+             ALTER DATABASE \"{0}\" SET track_counts = on",
+            db.name
+        ),
+    );
+    let doc = health(&db.url, &[]);
+    assert!(
+        setting(&doc, "track_io_timing").is_empty(),
+        "{}",
+        doc["health"]
+    );
+    assert!(
+        setting(&doc, "track_counts").is_empty(),
         "{}",
         doc["health"]
     );
