@@ -3,6 +3,7 @@
 
 use crate::workload::model::LogFormat;
 use crate::workload::rank::SortKey;
+use crate::workload::{CollectOptions, IngestOptions};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -105,6 +106,32 @@ pub enum LogFormatArg {
     Sql,
 }
 
+/// How to read log files: the options every command that reads a workload
+/// from files shares.
+#[derive(Args, Debug, Clone)]
+pub struct LogInputArgs {
+    /// Input format of the log or SQL files; auto detects it from each
+    /// input's content.
+    #[arg(long, value_enum, default_value_t = LogFormatArg::Auto)]
+    pub log_format: LogFormatArg,
+
+    /// The server's log_line_prefix (as in postgresql.conf), for stderr
+    /// logs whose prefix is not one of the common ones.
+    #[arg(long, value_name = "PREFIX")]
+    pub log_line_prefix: Option<String>,
+}
+
+impl LogInputArgs {
+    /// The ingest options for these flags, collecting as `collect` says.
+    pub fn ingest_options(&self, collect: CollectOptions) -> IngestOptions {
+        IngestOptions {
+            format: self.log_format.forced(),
+            log_line_prefix: self.log_line_prefix.clone(),
+            collect,
+        }
+    }
+}
+
 impl LogFormatArg {
     pub fn forced(self) -> Option<LogFormat> {
         match self {
@@ -146,14 +173,8 @@ pub struct WorkloadArgs {
     #[arg(long, value_enum, default_value_t = SortKey::Total)]
     pub sort: SortKey,
 
-    /// Input format; auto detects it from each input's content.
-    #[arg(long, value_enum, default_value_t = LogFormatArg::Auto)]
-    pub log_format: LogFormatArg,
-
-    /// The server's log_line_prefix (as in postgresql.conf), for stderr
-    /// logs whose prefix is not one of the common ones.
-    #[arg(long, value_name = "PREFIX")]
-    pub log_line_prefix: Option<String>,
+    #[command(flatten)]
+    pub log_input: LogInputArgs,
 
     /// Only count statements run in this database (repeatable).
     #[arg(long = "dbname", value_name = "NAME")]
@@ -336,13 +357,8 @@ pub struct RecommendArgs {
     #[arg(long, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=32))]
     pub jobs: u16,
 
-    /// Input format; auto detects it from each input's content.
-    #[arg(long, value_enum, default_value_t = LogFormatArg::Auto)]
-    pub log_format: LogFormatArg,
-
-    /// The server's log_line_prefix, for stderr logs with an unusual one.
-    #[arg(long, value_name = "PREFIX")]
-    pub log_line_prefix: Option<String>,
+    #[command(flatten)]
+    pub log_input: LogInputArgs,
 
     /// Only statements run in this database (repeatable).
     #[arg(long = "dbname", value_name = "NAME")]
@@ -438,13 +454,8 @@ pub struct AnalyzeArgs {
     #[arg(long = "threshold", value_name = "RULE.NAME=VALUE")]
     pub thresholds: Vec<String>,
 
-    /// Input format of the files; auto detects it.
-    #[arg(long, value_enum, default_value_t = LogFormatArg::Auto)]
-    pub log_format: LogFormatArg,
-
-    /// The server's log_line_prefix, for stderr logs with an unusual one.
-    #[arg(long, value_name = "PREFIX")]
-    pub log_line_prefix: Option<String>,
+    #[command(flatten)]
+    pub log_input: LogInputArgs,
 
     /// Only the database-wide health checks: no workload, no EXPLAIN.
     #[arg(long, conflicts_with_all = ["inputs", "from_pg_stat_statements", "no_health"])]
@@ -580,13 +591,8 @@ pub struct BenchPoolArgs {
     #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
     pub format: TableOrJson,
 
-    /// Input format of the workload files; auto detects it.
-    #[arg(long, value_enum, default_value_t = LogFormatArg::Auto)]
-    pub log_format: LogFormatArg,
-
-    /// The server's log_line_prefix, for stderr logs with an unusual one.
-    #[arg(long, value_name = "PREFIX")]
-    pub log_line_prefix: Option<String>,
+    #[command(flatten)]
+    pub log_input: LogInputArgs,
 
     #[command(flatten)]
     pub connect: ConnectArgs,
@@ -694,13 +700,8 @@ pub struct BenchCacheArgs {
     #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
     pub format: TableOrJson,
 
-    /// Input format of the workload files; auto detects it.
-    #[arg(long, value_enum, default_value_t = LogFormatArg::Auto)]
-    pub log_format: LogFormatArg,
-
-    /// The server's log_line_prefix, for stderr logs with an unusual one.
-    #[arg(long, value_name = "PREFIX")]
-    pub log_line_prefix: Option<String>,
+    #[command(flatten)]
+    pub log_input: LogInputArgs,
 
     #[command(flatten)]
     pub connect: ConnectArgs,

@@ -14,7 +14,7 @@ use crate::findings::{Finding, PlanContext, ServerSettings, Thresholds, run_all}
 use crate::plan::{Explain, parse_explain};
 use crate::workload::model::Fingerprint;
 use crate::workload::rank::{SortKey, rank};
-use crate::workload::{CollectOptions, IngestOptions, Workload, ingest};
+use crate::workload::{CollectOptions, Workload, ingest};
 use anyhow::{Context, Result, bail};
 use std::io::Write;
 use std::process::ExitCode;
@@ -187,14 +187,10 @@ async fn health_section(
 }
 
 fn read_files(args: &AnalyzeArgs) -> Result<Workload> {
-    let options = IngestOptions {
-        format: args.log_format.forced(),
-        log_line_prefix: args.log_line_prefix.clone(),
-        collect: CollectOptions {
-            samples: 3,
-            ..CollectOptions::default()
-        },
-    };
+    let options = args.log_input.ingest_options(CollectOptions {
+        samples: 3,
+        ..CollectOptions::default()
+    });
     let workload = ingest(&args.inputs, &options, None)?;
     if workload.executions == 0 && workload.errors == 0 {
         bail!("no statements found in {}", args.inputs.join(", "));

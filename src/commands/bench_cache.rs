@@ -28,7 +28,7 @@ use crate::db::bench_cache::{
 use crate::db::bench_pool::preflight;
 use crate::db::explain::{Decision, classify};
 use crate::db::{SessionSettings, connect, resolve_from_env};
-use crate::workload::{CollectOptions, IngestOptions, Workload, ingest};
+use crate::workload::{CollectOptions, Workload, ingest};
 use anyhow::{Context, Result, bail};
 use std::io::Write;
 use std::process::ExitCode;
@@ -91,15 +91,11 @@ fn load_source(args: &BenchCacheArgs) -> Result<Source> {
             statements: None,
         });
     }
-    let options = IngestOptions {
-        format: args.log_format.forced(),
-        log_line_prefix: args.log_line_prefix.clone(),
-        collect: CollectOptions {
-            trace: true,
-            samples: 0,
-            ..CollectOptions::default()
-        },
-    };
+    let options = args.log_input.ingest_options(CollectOptions {
+        trace: true,
+        samples: 0,
+        ..CollectOptions::default()
+    });
     let workload = ingest(&args.workload, &options, None)?;
     let stream = KeyStream::from_workload(&workload);
     if stream.accesses.is_empty() {

@@ -18,7 +18,7 @@ use crate::db::bench_pool::{
     drop_scratch, is_local, preflight, round_trip_us, scratch_schema_name, transport,
 };
 use crate::db::{SessionSettings, connect, resolve_from_env};
-use crate::workload::{CollectOptions, IngestOptions, ingest};
+use crate::workload::{CollectOptions, ingest};
 use anyhow::{Context, Result, bail};
 use std::io::Write;
 use std::process::ExitCode;
@@ -43,14 +43,10 @@ enum Source {
 
 fn load_source(args: &BenchPoolArgs) -> Result<Source> {
     if !args.workload.is_empty() {
-        let options = IngestOptions {
-            format: args.log_format.forced(),
-            log_line_prefix: args.log_line_prefix.clone(),
-            collect: CollectOptions {
-                samples: REPLAY_SAMPLES,
-                ..CollectOptions::default()
-            },
-        };
+        let options = args.log_input.ingest_options(CollectOptions {
+            samples: REPLAY_SAMPLES,
+            ..CollectOptions::default()
+        });
         let workload = ingest(&args.workload, &options, None)?;
         if workload.executions == 0 {
             bail!("no statements found in {}", args.workload.join(", "));

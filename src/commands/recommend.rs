@@ -12,7 +12,7 @@ use crate::db::whatif::{
 };
 use crate::db::{ConnInfo, SessionSettings, connect, resolve_from_env};
 use crate::render::recommend::{write_json, write_markdown, write_sql, write_table};
-use crate::workload::{CollectOptions, IngestOptions, Workload, ingest};
+use crate::workload::{CollectOptions, Workload, ingest};
 use anyhow::{Context, Result, bail};
 use std::io::Write;
 use std::process::ExitCode;
@@ -217,15 +217,11 @@ async fn costed(
 }
 
 fn read_files(args: &RecommendArgs) -> Result<Workload> {
-    let options = IngestOptions {
-        format: args.log_format.forced(),
-        log_line_prefix: args.log_line_prefix.clone(),
-        collect: CollectOptions {
-            samples: crate::advisor::queries::SAMPLES_COSTED,
-            databases: args.dbnames.clone(),
-            ..CollectOptions::default()
-        },
-    };
+    let options = args.log_input.ingest_options(CollectOptions {
+        samples: crate::advisor::queries::SAMPLES_COSTED,
+        databases: args.dbnames.clone(),
+        ..CollectOptions::default()
+    });
     let workload = ingest(&args.inputs, &options, None)?;
     if workload.executions == 0 && workload.errors == 0 {
         bail!(

@@ -12,7 +12,7 @@ use crate::render::workload_table::write_workload_table;
 use crate::shape::usage::usage_by_table;
 use crate::workload::pgss::{HIDDEN_TEXT, retain_matching, workload_from_statements};
 use crate::workload::rank::{SortKey, rank};
-use crate::workload::{CollectOptions, IngestOptions, Progress, Workload, ingest};
+use crate::workload::{CollectOptions, Progress, Workload, ingest};
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::Write;
@@ -78,16 +78,12 @@ fn ingest_files(args: &WorkloadArgs, json: bool) -> Result<Workload> {
     if args.inputs.iter().filter(|p| *p == "-").count() > 1 {
         bail!("stdin (-) can be given only once");
     }
-    let options = IngestOptions {
-        format: args.log_format.forced(),
-        log_line_prefix: args.log_line_prefix.clone(),
-        collect: CollectOptions {
-            samples: args.samples,
-            databases: args.dbnames.clone(),
-            users: args.users.clone(),
-            trace: false,
-        },
-    };
+    let options = args.log_input.ingest_options(CollectOptions {
+        samples: args.samples,
+        databases: args.dbnames.clone(),
+        users: args.users.clone(),
+        trace: false,
+    });
     let bar = super::progress_allowed(json).then(BarProgress::new);
     let workload = ingest(
         &args.inputs,
