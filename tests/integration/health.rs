@@ -5,7 +5,7 @@
 //! statement, a table read by sequential scans, statistics gone stale, a
 //! table never vacuumed; an index left mostly empty by a mass delete;
 //! table reads that missed shared_buffers; maintenance switches turned
-//! off for the database),
+//! off for the database; connection slots in use),
 //! found by the CLI; none of the first set on a clean database; a
 //! pg_monitor role.
 
@@ -623,4 +623,71 @@ fn maintenance_switches_are_read_from_the_server_as_the_database_sees_them() {
         "{}",
         doc["health"]
     );
+}
+
+#[test]
+fn connection_slots_in_use_are_counted_from_the_live_server() {
+    let db = TestDb::new();
+    // Three idle sessions held open while analyze looks; the parallel tests
+    // add their own, so the counts are lower bounds.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = db.url.clone();
+    let held: Vec<tokio_postgres::Client> = runtime.block_on(async {
+        let mut held = Vec::new();
+        for _ in 0..3 {
+            let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(conn);
+            client.batch_execute("SELECT 1").await.unwrap();
+            held.push(client);
+        }
+        held
+    });
+    let slots = query_i64(
+        &db,
+        "SELECT current_setting('max_connections')::int8
+              - current_setting('superuser_reserved_connections')::int8",
+    );
+
+    // Any use at all is over a 1 % warning share; nothing reaches 100 %.
+    let doc = health(
+        &db.url,
+        &[
+            "--threshold",
+            "connections-near-limit.warning_share=0.01",
+            "--threshold",
+            "connections-near-limit.critical_share=1",
+        ],
+    );
+    let found = findings(&doc, "connections-near-limit");
+    assert_eq!(found.len(), 1, "{}", doc["health"]);
+    assert_eq!(found[0]["severity"], "warning");
+    let e = &found[0]["evidence"];
+    // The three held sessions and analyze's own.
+    assert!(e["connections"].as_f64().unwrap() >= 4.0, "{e}");
+    assert!(e["state_idle"].as_f64().unwrap() >= 3.0, "{e}");
+    assert_eq!(e["slots"].as_f64().unwrap(), slots as f64, "{e}");
+    // used_share is printed to three places.
+    let share = e["used_share"].as_f64().unwrap();
+    assert!(
+        (share - e["connections"].as_f64().unwrap() / slots as f64).abs() < 0.001,
+        "{e}"
+    );
+
+    // At a 100 % warning share a few sessions are nowhere near it.
+    let doc = health(
+        &db.url,
+        &["--threshold", "connections-near-limit.warning_share=1"],
+    );
+    assert!(
+        findings(&doc, "connections-near-limit").is_empty(),
+        "{}",
+        doc["health"]
+    );
+    drop(held);
 }
