@@ -21,6 +21,10 @@ fn health(db_url: &str, extra: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).expect("JSON")
 }
 
+fn assert_no_finding(doc: &Value, id: &str) {
+    assert!(findings(doc, id).is_empty(), "{id}: {}", doc["health"]);
+}
+
 fn findings<'a>(doc: &'a Value, id: &str) -> Vec<&'a Value> {
     doc["health"]["findings"]
         .as_array()
@@ -502,11 +506,7 @@ fn an_index_left_mostly_empty_by_a_mass_delete_is_bloated_and_a_fresh_one_is_not
     exec(&db, "REINDEX INDEX CONCURRENTLY shrunk_k_idx");
     exec(&db, "ANALYZE shrunk");
     let doc = health(&db.url, &["--threshold", "index-bloat.min_wasted_mb=1"]);
-    assert!(
-        findings(&doc, "index-bloat").is_empty(),
-        "{}",
-        doc["health"]
-    );
+    assert_no_finding(&doc, "index-bloat");
 }
 
 #[test]
@@ -553,11 +553,7 @@ fn table_reads_that_missed_shared_buffers_are_found_until_hits_outweigh_them() {
            FROM pg_statio_user_tables WHERE relname = 'cold'"
     ) == 1));
     let doc = health(&db.url, &small);
-    assert!(
-        findings(&doc, "cache-hit-ratio").is_empty(),
-        "{}",
-        doc["health"]
-    );
+    assert_no_finding(&doc, "cache-hit-ratio");
 }
 
 #[test]
@@ -684,10 +680,6 @@ fn connection_slots_in_use_are_counted_from_the_live_server() {
         &db.url,
         &["--threshold", "connections-near-limit.warning_share=1"],
     );
-    assert!(
-        findings(&doc, "connections-near-limit").is_empty(),
-        "{}",
-        doc["health"]
-    );
+    assert_no_finding(&doc, "connections-near-limit");
     drop(held);
 }

@@ -9,7 +9,7 @@ use crate::bench::stats::batch::{Interval, batch_means};
 use crate::bench::stats::hist::{LatencySummary, merge, new_histogram, summarize};
 use crate::bench::stats::knee::kneedle;
 use crate::bench::stats::recommend::{
-    Context, Recommendation, RuleOfThumb, SizePoint, recommend, rule_of_thumb,
+    Context, Recommendation, RuleOfThumb, SizePoint, list, recommend, rule_of_thumb,
 };
 use crate::bench::stats::usl::{UslFit, fit};
 use serde::Serialize;
@@ -306,14 +306,6 @@ fn step_report(order: usize, repeat: u32, s: &StepOutcome, client_cores: u32) ->
             _ => None,
         },
     }
-}
-
-fn list(sizes: &[u32]) -> String {
-    sizes
-        .iter()
-        .map(u32::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Assembles the report. `steps` as the sweep returns them.

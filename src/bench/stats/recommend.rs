@@ -90,7 +90,8 @@ fn ms(us: u64) -> String {
     format!("{:.2} ms", us as f64 / 1000.0)
 }
 
-fn list(sizes: &[u32]) -> String {
+/// Pool sizes as "1, 2, 4" for messages.
+pub fn list(sizes: &[u32]) -> String {
     sizes
         .iter()
         .map(u32::to_string)

@@ -61,7 +61,7 @@ const PACK_FROM_CONNECTIONS_PER_CORE: usize = 4;
 /// core, and from 4 per core one thread per core, its connections' replies
 /// handled in batches. Why, measured in paired runs against pgbench on the
 /// 2-vCPU bench machine (docs/performance.md, session 5): one thread per
-/// core at 8, 12, 16 and 32 connections beat pgbench by 8-24 % (14-16 µs of
+/// core at 8, 12, 16 and 32 connections beat pgbench by 8-24 % (14-17 µs of
 /// client CPU per transaction against pgbench's 18-23), where a thread per
 /// connection only matched it; at 4 and 6 connections a thread per
 /// connection matched pgbench and a thread per core did not beat it;
